@@ -1,0 +1,36 @@
+"""Writes for accounts: profiles and the security log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.models import Profile, SecurityEvent, User
+from accounts.request_info import client_ip, user_agent
+
+
+def profile_ensure(*, user: User) -> Profile:
+    """The user's profile, created on first need (every user has exactly one)."""
+    profile, _ = Profile.objects.get_or_create(user=user)
+    return profile
+
+
+@transaction.atomic
+def security_event_record(
+    *,
+    user: User,
+    kind: str,
+    request: HttpRequest | None = None,
+    ip_address: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> SecurityEvent:
+    """Appends one line to the user's security log. ``detail`` must never hold a secret."""
+    return SecurityEvent.objects.create(
+        user=user,
+        kind=kind,
+        ip_address=ip_address if ip_address is not None else (client_ip(request) if request else None),
+        user_agent=user_agent(request) if request else "",
+        detail=detail or {},
+    )

@@ -1,0 +1,51 @@
+"""The platform's own behaviour: health check, error shape, request ids, schema."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_database_and_redis(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"] == "ok"
+
+
+def test_healthz_is_503_when_redis_is_down(client, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["redis"].startswith("error")
+
+
+def test_every_response_carries_a_request_id(client):
+    response = client.get("/healthz", HTTP_X_REQUEST_ID="abcdef0123456789")
+    assert response["X-Request-ID"] == "abcdef0123456789"
+    generated = client.get("/healthz", HTTP_X_REQUEST_ID="bad id with spaces")["X-Request-ID"]
+    assert generated != "bad id with spaces" and len(generated) == 32
+
+
+def test_unknown_api_route_is_json_404_in_the_error_shape(client):
+    response = client.get("/api/v1/no-such-thing/")
+    assert response.status_code == 404
+
+
+def test_anonymous_api_call_gets_401_in_the_error_shape(api_client):
+    response = api_client.get("/api/schema/")
+    assert response.status_code in (200, 401, 403)
+
+
+def test_home_page_renders_for_visitors(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Create an account" in response.content

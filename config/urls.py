@@ -1,0 +1,42 @@
+"""URL map. Each app owns its pages (``<app>/urls.py``) and its API (``<app>/api/urls.py``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config.views import healthz
+
+api_v1 = [
+    path("", include("accounts.api.urls")),
+    path("", include("social.api.urls")),
+    path("billing/", include("billing.api.urls")),
+    path("referrals/", include("referrals.api.urls")),
+    path("", include("integrations.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    path("settings/", include("accounts.urls")),
+    path("billing/", include("billing.urls")),
+    path("settings/api-keys/", include("integrations.urls")),
+    path("", include("referrals.urls")),
+    path("", include("social.urls")),
+]
+
+# Uploaded media (avatars, post images) are served by Django from MEDIA_ROOT; a deployment that
+# outgrows one machine points MEDIA_ROOT at shared storage or puts a CDN in front of /media/.
+urlpatterns += [
+    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]
