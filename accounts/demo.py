@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import Profile, User
 
-DEMO_PASSWORD = "demo-password-123"
+DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed in the README on purpose
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,6 @@ class Command(BaseCommand):
                     raise
                 continue
             module.seed(users=users, stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS("Demo logins (password for all: %s):" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {DEMO_PASSWORD}):"))
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.email:<22} @{demo.handle}{'  (staff)' if demo.is_staff else ''}")
