@@ -1,4 +1,4 @@
-"""Writes for accounts: profiles and the security log."""
+"""Writes for accounts: profiles, the security log, deactivation."""
 
 from __future__ import annotations
 
@@ -33,4 +33,24 @@ def security_event_record(
         ip_address=ip_address if ip_address is not None else (client_ip(request) if request else None),
         user_agent=user_agent(request) if request else "",
         detail=detail or {},
+    )
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, reason: str, actor: User | None = None) -> None:
+    """Deactivates the account and ends every one of its sessions at once.
+
+    A deactivated user cannot sign in, and their API keys stop working (key authentication
+    checks ``is_active``). Staff deactivation and moderation suspensions both come here.
+    """
+    from allauth.usersessions.models import UserSession
+
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+    security_event_record(
+        user=user,
+        kind=SecurityEvent.Kind.ACCOUNT_DEACTIVATED,
+        detail={"reason": reason, "by": actor.handle if actor else None},
     )
