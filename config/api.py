@@ -87,8 +87,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         message = non_field[0] if non_field and len(fields) == 1 else "The input is not valid."
         code, fields_out = "invalid", fields
     else:
-        detail = exc.detail
-        message = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+        raw = exc.detail
+        message = str(raw.get("detail", raw)) if isinstance(raw, dict) else str(raw)
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
         fields_out = {}
