@@ -342,8 +342,9 @@ if STRIPE_USE_LOCAL:
     STRIPE_TEST_SECRET_KEY = STRIPE_TEST_SECRET_KEY or "sk_test_localstandin000000000000000000"
     STRIPE_PUBLISHABLE_KEY = STRIPE_PUBLISHABLE_KEY or "pk_test_localstandin000000000000000000"
     STRIPE_API_HOST = env.str("STRIPE_API_HOST", default=f"http://{STRIPE_LOCAL_ADDR}")
-else:
-    STRIPE_API_HOST = env.str("STRIPE_API_HOST", default="https://api.stripe.com")
+elif env.str("STRIPE_API_HOST", default=""):
+    # Only set when asked for: dj-stripe warns (djstripe.W002) when a real key has a custom host.
+    STRIPE_API_HOST = env.str("STRIPE_API_HOST")
 # Chosen on purpose: dj-stripe 2.11's model helpers read fields (current_period_end,
 # invoice.subscription, invoice.paid) that Stripe moved in 2025-03-31.basil. See
 # ../shared/stripe/NOTES.md. Every Stripe response the project reads has this version's shape.

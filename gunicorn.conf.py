@@ -1,0 +1,17 @@
+"""gunicorn settings for production; every value can be overridden by the environment."""
+
+import multiprocessing
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+max_requests = 2000
+max_requests_jitter = 200
+# The request log comes from config.middleware.RequestIdMiddleware (one line, with the request id).
+accesslog = None
+errorlog = "-"
+control_socket_disable = True
