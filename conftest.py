@@ -8,6 +8,8 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 
+pytest_plugins = ["billing.stripe_local.pytest_plugin"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_state(settings, tmp_path):

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from allauth.account.adapter import DefaultAccountAdapter
-from django import forms
+from collections.abc import Iterable
+from typing import Any
 
-from accounts.models import HANDLE_VALIDATOR, RESERVED_HANDLES
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.usersessions.adapter import DefaultUserSessionsAdapter
+from allauth.usersessions.models import UserSession
+from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import PermissionDenied
+from django.forms import BaseForm
+from django.http import HttpRequest
+
+from accounts.models import HANDLE_VALIDATOR, RESERVED_HANDLES, User
+from accounts.request_info import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -15,3 +26,57 @@ class AccountAdapter(DefaultAccountAdapter):
         if username.lower() in RESERVED_HANDLES:
             raise forms.ValidationError("This handle is reserved. Please choose another.")
         return super().clean_username(username, shallow=shallow)
+
+    def clean_email(self, email: str) -> str:
+        """Refuses addresses longer than the column: allauth would silently cut them short."""
+        max_length = User._meta.get_field("email").max_length or 254
+        if len(email) > max_length:
+            raise forms.ValidationError(f"Use an e-mail address of at most {max_length} characters.")
+        return super().clean_email(email)
+
+    def save_user(
+        self, request: HttpRequest, user: AbstractBaseUser, form: BaseForm, commit: bool = True
+    ) -> AbstractBaseUser:
+        """Every new account gets its profile in the same transaction as the user row."""
+        from accounts.services import profile_ensure
+
+        saved = super().save_user(request, user, form, commit=commit)
+        if commit and isinstance(saved, User):
+            profile_ensure(user=saved)
+        return saved
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The same client IP as the security log's (``accounts.request_info.client_ip``).
+
+        Rate limits, the sessions page and the security log then agree on the address, and
+        behind the production proxy it is the proxy-appended X-Forwarded-For entry rather
+        than the proxy's own address (which would put every visitor in one rate-limit bucket).
+        """
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine the client's IP address.")
+        return ip
+
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """The key that allauth's ``login_failed`` ``/key`` rate counts failures under.
+
+        The rule: failed logins are limited per IP (``10/m/ip``) and per *(IP, account)*
+        (``5/5m/key``), never per account alone. An attacker hammering one account from their
+        address is slowed down (and a botnet is slowed by the per-IP limit and Argon2), but
+        the account owner signing in from another address is never locked out by somebody
+        else's failures. allauth's default key is the account alone, which would let anyone
+        lock a victim out by typing wrong passwords for their e-mail.
+        """
+        from allauth.core.internal.ratelimit import get_ip
+
+        site = get_current_site(request)
+        login = str(credentials.get("email", credentials.get("username", ""))).lower()
+        return f"{site.domain}:{get_ip(request)}:{login}"
+
+
+class UserSessionsAdapter(DefaultUserSessionsAdapter):
+    def end_sessions(self, sessions: Iterable[UserSession]) -> None:
+        """Ends the sessions and writes one "session ended" line per session to the owner's log."""
+        from accounts.services_security import user_sessions_end
+
+        user_sessions_end(sessions=list(sessions), request=self.request)

@@ -1,1 +1,184 @@
-from django.contrib import admin  # noqa: F401
+"""Admin for users: search, filters, profile and security log inline, and deactivation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import models
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest
+
+from accounts.models import RESERVED_HANDLES, Profile, SecurityEvent, User
+from accounts.services import user_deactivate
+
+
+class VerifiedFilter(admin.SimpleListFilter):
+    """Users with (or without) at least one verified e-mail address."""
+
+    title = "verified e-mail"
+    parameter_name = "verified"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Verified"), ("no", "Not verified")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        verified = Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True))
+        if self.value() == "yes":
+            return queryset.filter(verified)
+        if self.value() == "no":
+            return queryset.exclude(verified)
+        return queryset
+
+
+def _clean_handle(form: forms.ModelForm) -> str:
+    handle: str = form.cleaned_data["handle"]
+    if handle.lower() in RESERVED_HANDLES:
+        raise forms.ValidationError("This handle is reserved.")
+    clash = User.objects.filter(handle__iexact=handle)
+    if form.instance.pk:
+        clash = clash.exclude(pk=form.instance.pk)
+    if clash.exists():
+        raise forms.ValidationError("A user with this handle already exists.")
+    return handle
+
+
+def _clean_email(form: forms.ModelForm) -> str:
+    email: str = User.objects.normalize_email(form.cleaned_data["email"]).lower()
+    clash = User.objects.filter(email__iexact=email)
+    if form.instance.pk:
+        clash = clash.exclude(pk=form.instance.pk)
+    if clash.exists():
+        raise forms.ValidationError("A user with this e-mail address already exists.")
+    return email
+
+
+class UserCreationAdminForm(AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "handle")
+
+    def clean_handle(self) -> str:
+        return _clean_handle(self)
+
+    def clean_email(self) -> str:
+        return _clean_email(self)
+
+
+class UserChangeAdminForm(UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_handle(self) -> str:
+        return _clean_handle(self)
+
+    def clean_email(self) -> str:
+        return _clean_email(self)
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = (
+        "display_name",
+        "bio",
+        "website",
+        "location",
+        "avatar",
+        "avatar_small",
+        "is_private",
+        "timezone",
+        "notification_preferences",
+        "email_notifications",
+    )
+    # Avatars are only set through the image pipeline (settings page or API).
+    readonly_fields = ("avatar", "avatar_small")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+
+class SecurityEventInline(admin.TabularInline):
+    """The latest 20 lines of the user's security log, read-only."""
+
+    model = SecurityEvent
+    fields = ("created_at", "kind", "ip_address", "user_agent", "detail")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "Security log (latest 20)"
+    LIMIT = 20
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SecurityEvent]:
+        queryset = super().get_queryset(request)
+        object_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+        if object_id is None:
+            return queryset.none()
+        latest = SecurityEvent.objects.filter(user_id=object_id).order_by("-created_at", "-id")[: self.LIMIT]
+        return queryset.filter(pk__in=list(latest.values_list("pk", flat=True)))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeAdminForm
+    add_form = UserCreationAdminForm
+    list_display = ("email", "handle", "is_active", "is_staff", "is_verified", "date_joined", "last_login")
+    list_filter = ("is_active", "is_staff", VerifiedFilter, "is_superuser")
+    search_fields = ("email", "handle", "profile__display_name")
+    ordering = ("-date_joined",)
+    readonly_fields = ("date_joined", "last_login")
+    inlines = (ProfileInline, SecurityEventInline)
+    actions = ("deactivate",)
+    fieldsets = (
+        (None, {"fields": ("email", "handle", "password")}),
+        ("Status", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("Permissions", {"classes": ("collapse",), "fields": ("groups", "user_permissions")}),
+        ("Dates", {"fields": ("date_joined", "last_login")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "handle", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_verified=Exists(EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)))
+        )
+
+    @admin.display(boolean=True, description="Verified", ordering="_verified")
+    def is_verified(self, user: User) -> bool:
+        return bool(getattr(user, "_verified", False))
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        # The add page has no profile or log yet (the profile is created with the user).
+        return self.inlines if obj is not None else ()
+
+    @admin.action(description="Deactivate selected users (ends their sessions)", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = 0
+        for user in queryset.filter(is_active=True):
+            if user.pk == request.user.pk:
+                self.message_user(request, "You cannot deactivate yourself.", messages.WARNING)
+                continue
+            user_deactivate(user=user, reason="admin", actor=request.user)  # type: ignore[arg-type]
+            count += 1
+        self.message_user(
+            request, f"Deactivated {count} user(s); their sessions are ended.", messages.SUCCESS
+        )

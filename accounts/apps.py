@@ -4,3 +4,20 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import receivers
+
+        receivers.connect()
+
+        # Profiles, data export and account deletion (accounts.services_profile, accounts.services_account).
+        from django.db.models.signals import post_save
+
+        from accounts import lifecycle
+        from accounts.models import User
+        from accounts.services_account import ACCOUNTS_SECTION, accounts_erase, accounts_export
+        from accounts.services_profile import on_user_saved
+
+        post_save.connect(on_user_saved, sender=User, dispatch_uid="accounts.profile_ensure")
+        lifecycle.register_exporter(ACCOUNTS_SECTION, accounts_export)
+        lifecycle.register_eraser(ACCOUNTS_SECTION, accounts_erase)

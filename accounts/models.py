@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from functools import cache
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.validators import RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.templatetags.static import static
 from django.utils import timezone
 
 HANDLE_VALIDATOR = RegexValidator(
@@ -56,6 +61,37 @@ RESERVED_HANDLES = frozenset(
         "www",
     }
 )
+
+
+# The kinds of notification a user can switch on or off, with the label the settings page shows.
+NOTIFICATION_KINDS: dict[str, str] = {
+    "follow": "Someone follows me",
+    "follow_request": "Someone asks to follow me",
+    "like": "Someone likes my post",
+    "reply": "Someone replies to my post",
+    "mention": "Someone mentions me",
+    "repost": "Someone reposts my post",
+}
+
+# A profile's website is shown as a link: only http and https, never javascript: or data:.
+WEBSITE_VALIDATOR = URLValidator(
+    schemes=["http", "https"], message="Enter a valid http:// or https:// address."
+)
+
+
+@cache
+def available_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError("Unknown time zone.", code="invalid_timezone")
+
+
+def avatar_upload_to(instance: Profile, filename: str) -> str:
+    """Each user's avatars live in their own folder, so deleting the account can remove it."""
+    return f"avatars/{instance.user_id}/{filename}"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -124,12 +160,12 @@ class Profile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, primary_key=True, related_name="profile")
     display_name = models.CharField(max_length=50, blank=True)
     bio = models.CharField(max_length=300, blank=True)
-    website = models.URLField(max_length=200, blank=True)
+    website = models.URLField(max_length=200, blank=True, validators=[WEBSITE_VALIDATOR])
     location = models.CharField(max_length=60, blank=True)
-    avatar = models.ImageField(upload_to="avatars/", blank=True)
-    avatar_small = models.ImageField(upload_to="avatars/", blank=True)
+    avatar = models.ImageField(upload_to=avatar_upload_to, blank=True)
+    avatar_small = models.ImageField(upload_to=avatar_upload_to, blank=True)
     is_private = models.BooleanField(default=False)
-    timezone = models.CharField(max_length=64, default="UTC")
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     # Which notifications the user wants, by kind ("follow", "like", "reply", ...). A kind that
     # is missing means "on": new kinds reach people until they switch them off.
     notification_preferences = models.JSONField(default=dict, blank=True)
@@ -145,6 +181,22 @@ class Profile(models.Model):
 
     def wants_notification(self, kind: str) -> bool:
         return bool(self.notification_preferences.get(kind, True))
+
+    @property
+    def avatar_url(self) -> str:
+        """The 400x400 avatar, or the default picture."""
+        return self.avatar.url if self.avatar else static("img/avatar-default.svg")
+
+    @property
+    def avatar_small_url(self) -> str:
+        """The 96x96 avatar, or the default picture."""
+        return self.avatar_small.url if self.avatar_small else static("img/avatar-default.svg")
+
+    @property
+    def website_display(self) -> str:
+        """The website without its scheme, for showing as link text."""
+        parts = urlsplit(self.website)
+        return (parts.netloc + parts.path).rstrip("/") or self.website
 
 
 class SecurityEvent(models.Model):

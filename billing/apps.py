@@ -1,6 +1,17 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
 class BillingConfig(AppConfig):
     name = "billing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts.lifecycle import register_eraser, register_exporter
+        from billing import services, stripe_client, webhooks
+
+        stripe_client.configure()
+        webhooks.connect()
+        register_exporter("billing", services.billing_export)
+        register_eraser("billing", services.billing_erase)

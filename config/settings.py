@@ -87,7 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.UserSessionsMiddleware",  # allauth's, throttled to once a minute
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.UserTimezoneMiddleware",
 ]
@@ -177,6 +177,8 @@ ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "handle"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+# Adds the optional referral code to the sign-up page and to the headless sign-up API.
+ACCOUNT_SIGNUP_FORM_CLASS = "referrals.forms.SignupForm"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PRESERVE_USERNAME_CASING = True
@@ -186,6 +188,11 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# Changing the e-mail address or two-factor settings asks for the password (or a two-factor
+# code) again, valid for ACCOUNT_REAUTHENTICATION_TIMEOUT seconds. Password change asks for
+# the current password in its own form.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
@@ -193,7 +200,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 # Rate limits live in the cache (Redis in production). Login failures are counted per IP and
-# per (IP, account) so an attacker is slowed down but cannot lock a victim out from elsewhere.
+# per (IP, account) so an attacker is slowed down but cannot lock a victim out from elsewhere:
+# accounts.adapters.AccountAdapter puts the IP into allauth's per-"key" login_failed counter.
+# Hitting "login", "signup", "reset_password" or "confirm_email" answers 429 (templates/429.html).
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -213,6 +222,8 @@ MFA_TOTP_ISSUER = SITE_NAME
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 USERSESSIONS_TRACK_ACTIVITY = True
+# Ending a session (one, or "all others") writes a line to the owner's security log.
+USERSESSIONS_ADAPTER = "accounts.adapters.UserSessionsAdapter"
 
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("browser",)
@@ -253,6 +264,7 @@ STORAGES = {
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=5 * 1024 * 1024)
 
 # --- Security ----------------------------------------------------------------------------------
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -291,12 +303,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.DefaultCursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "integrations.schema.ScopedAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
+        "integrations.throttling.ApiKeyRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("API_THROTTLE_ANON", default="60/min"),
@@ -318,7 +331,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ApiKeyStatusEnum": "integrations.models.ApiKey.Status",
+        "ReferralStatusEnum": "referrals.models.Referral.Status",
+        "RewardStatusEnum": "referrals.models.Reward.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
     ],
@@ -357,6 +374,27 @@ DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 # --- Product settings -------------------------------------------------------------------------
 BILLING_GRACE_PERIOD_DAYS = env.int("BILLING_GRACE_PERIOD_DAYS", default=7)
 REFERRAL_COOKIE_DAYS = env.int("REFERRAL_COOKIE_DAYS", default=30)
+REFERRAL_ATTRIBUTION = env.str("REFERRAL_ATTRIBUTION", default="first")  # "first" or "last" touch
+REFERRAL_APPLY_WINDOW_DAYS = env.int("REFERRAL_APPLY_WINDOW_DAYS", default=14)
+REFERRAL_REWARD_HOLD_DAYS = env.int("REFERRAL_REWARD_HOLD_DAYS", default=14)
+REFERRAL_REFERRER_CREDIT_CENTS = env.int("REFERRAL_REFERRER_CREDIT_CENTS", default=500)
+REFERRAL_REFERRED_PERCENT_OFF = env.int("REFERRAL_REFERRED_PERCENT_OFF", default=20)
+REFERRAL_COUPON_ID = env.str("REFERRAL_COUPON_ID", default="relay-referral-welcome")
+REFERRAL_BLOCKED_EMAIL_DOMAINS: list[str] = env.list("REFERRAL_BLOCKED_EMAIL_DOMAINS", default=[])
+REFERRAL_MAX_SIGNUPS_PER_IP = env.int("REFERRAL_MAX_SIGNUPS_PER_IP", default=3)
+REFERRAL_SIGNUP_IP_WINDOW_HOURS = env.int("REFERRAL_SIGNUP_IP_WINDOW_HOURS", default=24)
+CELERY_BEAT_SCHEDULE["referrals-grant-due-rewards"] = {
+    "task": "referrals.tasks.referral_rewards_grant_due",
+    "schedule": 3600.0,
+}
+# Social anti-spam limits per user ("count/s|m|h|d"); posts per day also come from entitlements.
+SOCIAL_RATE_LIMITS = {
+    "post": env.str("SOCIAL_RATE_POST", default="30/m"),
+    "reply": env.str("SOCIAL_RATE_REPLY", default="30/m"),
+    "follow": env.str("SOCIAL_RATE_FOLLOW", default="60/m"),
+}
+SOCIAL_POST_IMAGE_MAX_BYTES = env.int("SOCIAL_POST_IMAGE_MAX_BYTES", default=8 * 1024 * 1024)
+SOCIAL_TIMELINE_BACKFILL = env.int("SOCIAL_TIMELINE_BACKFILL", default=100)
 API_KEY_PREFIX = env.str("API_KEY_PREFIX", default="relay")
 API_KEY_ENVIRONMENT = env.str("API_KEY_ENVIRONMENT", default="live" if STRIPE_LIVE_MODE else "test")
 

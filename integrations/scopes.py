@@ -12,7 +12,8 @@ keys altogether (fail closed). Session-authenticated requests are not limited by
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -33,13 +34,23 @@ STAFF_ONLY_SCOPES = frozenset({"admin"})
 
 @dataclass(frozen=True)
 class RequiredScopes:
+    """The scope a key needs per method: ``read`` for safe methods, ``write`` for the others.
+
+    ``methods`` overrides single methods, e.g. ``methods={"DELETE": None}`` refuses keys for
+    DELETE while ``write`` still covers PATCH.
+    """
+
     read: str | None = None
     write: str | None = None
+    methods: Mapping[str, str | None] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
-        for scope in (self.read, self.write):
+        for scope in (self.read, self.write, *self.methods.values()):
             if scope is not None and scope not in SCOPES:
                 raise ValueError(f"Unknown scope {scope!r}")
 
     def for_method(self, method: str) -> str | None:
-        return self.read if method.upper() in SAFE_METHODS else self.write
+        method = method.upper()
+        if method in self.methods:
+            return self.methods[method]
+        return self.read if method in SAFE_METHODS else self.write

@@ -1,1 +1,148 @@
-from django.contrib import admin  # noqa: F401
+"""The moderation queue: staff work reports here; every action goes through social.moderation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from config.errors import ApplicationError
+from social import moderation
+from social.models import ModerationAction, Post, Report
+
+
+class ModerationActionInline(admin.TabularInline):
+    model = ModerationAction
+    fields = ("created_at", "kind", "moderator", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _each(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Report], action: Any, done: str
+) -> None:
+    count = 0
+    for report in queryset.select_related("post", "target_user"):
+        try:
+            action(report)
+        except ApplicationError as exc:
+            modeladmin.message_user(request, f"Report {report.pk}: {exc.message}", messages.ERROR)
+        else:
+            count += 1
+    modeladmin.message_user(request, f"{done}: {count} report(s).", messages.SUCCESS)
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ("id", "created_at", "status", "reason", "target_user", "reporter", "post_excerpt")
+    list_filter = ("status", "reason")
+    search_fields = ("target_user__handle", "reporter__handle", "comment", "post__text")
+    ordering = ("status", "created_at")
+    readonly_fields = ("reporter", "target_user", "post", "post_text", "reason", "comment", "created_at", "closed_at")
+    fields = ("status", *readonly_fields)
+    inlines = [ModerationActionInline]
+    actions = ["hide_content", "warn_user", "suspend_user", "resolve", "dismiss"]
+    list_select_related = ("target_user", "reporter", "post")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Status changes only through the actions, so each one is recorded.
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    @admin.display(description="Post")
+    def post_excerpt(self, obj: Report) -> str:
+        return obj.post.text[:60] if obj.post else "—"
+
+    @admin.display(description="Post text")
+    def post_text(self, obj: Report) -> str:
+        return obj.post.text if obj.post else "—"
+
+    @admin.action(description="Hide the reported post or reply (and resolve)")
+    def hide_content(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        def act(report: Report) -> None:
+            if report.post is None:
+                raise ApplicationError("This report is about a user, not a post.")
+            moderation.moderation_hide_post(moderator=request.user, post=report.post, report=report)  # type: ignore[arg-type]
+
+        _each(self, request, queryset, act, "Hidden")
+
+    @admin.action(description="Warn the reported user by e-mail (and resolve)")
+    def warn_user(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        _each(
+            self,
+            request,
+            queryset,
+            lambda r: moderation.moderation_warn_user(moderator=request.user, user=r.target_user, report=r),  # type: ignore[arg-type]
+            "Warned",
+        )
+
+    @admin.action(description="Suspend the reported user (and resolve)")
+    def suspend_user(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        _each(
+            self,
+            request,
+            queryset,
+            lambda r: moderation.moderation_suspend_user(moderator=request.user, user=r.target_user, report=r),  # type: ignore[arg-type]
+            "Suspended",
+        )
+
+    @admin.action(description="Resolve")
+    def resolve(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        _each(
+            self, request, queryset, lambda r: moderation.moderation_resolve(moderator=request.user, report=r), "Resolved"  # type: ignore[arg-type]
+        )
+
+    @admin.action(description="Dismiss")
+    def dismiss(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
+        _each(
+            self, request, queryset, lambda r: moderation.moderation_dismiss(moderator=request.user, report=r), "Dismissed"  # type: ignore[arg-type]
+        )
+
+
+@admin.register(ModerationAction)
+class ModerationActionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "kind", "moderator", "target_user", "report", "post")
+    list_filter = ("kind",)
+    search_fields = ("target_user__handle", "moderator__handle", "note")
+    list_select_related = ("moderator", "target_user", "report", "post")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("id", "author", "created_at", "visibility", "excerpt", "deleted_at", "hidden_at")
+    list_filter = ("visibility",)
+    search_fields = ("author__handle", "text")
+    list_select_related = ("author",)
+    raw_id_fields = ("author", "reply_to", "root")
+    readonly_fields = ("html", "like_count", "reply_count", "repost_count", "hidden_at", "deleted_at")
+    actions = ["hide"]
+
+    @admin.display(description="Text")
+    def excerpt(self, obj: Post) -> str:
+        return obj.text[:60]
+
+    @admin.action(description="Hide selected posts")
+    def hide(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        for post in queryset.select_related("author"):
+            moderation.moderation_hide_post(moderator=request.user, post=post)  # type: ignore[arg-type]
+        self.message_user(request, "Hidden.", messages.SUCCESS)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -1,1 +1,343 @@
-"""Models of the social app."""
+"""Models of the social app: relationships, posts (replies are posts), interactions, timelines,
+notifications and moderation.
+
+Replies are ``Post`` rows with ``reply_to`` (the post answered) and ``root`` (the thread's first
+post): likes, mentions, images, edits, reports and search then work the same for posts and
+comments, and a thread is one indexed query on ``root``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+
+class Follow(models.Model):
+    """``follower`` sees ``followee``'s followers-only posts and gets them in the home feed."""
+
+    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_set")
+    followee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_set")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["follower", "followee"], name="social_follow_unique"),
+            models.CheckConstraint(condition=~Q(follower=F("followee")), name="social_follow_not_self"),
+        ]
+        indexes = [models.Index(fields=["followee", "-created_at"], name="social_follow_followee")]
+
+    def __str__(self) -> str:
+        return f"{self.follower_id} -> {self.followee_id}"
+
+
+class FollowRequest(models.Model):
+    """A request to follow a private account, waiting for the owner's answer."""
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_follow_requests"
+    )
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_follow_requests"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["requester", "target"], name="social_followreq_unique")]
+        indexes = [models.Index(fields=["target", "-created_at"], name="social_followreq_target")]
+
+    def __str__(self) -> str:
+        return f"{self.requester_id} ?-> {self.target_id}"
+
+
+class Block(models.Model):
+    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made")
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="social_block_unique"),
+            models.CheckConstraint(condition=~Q(blocker=F("blocked")), name="social_block_not_self"),
+        ]
+        indexes = [models.Index(fields=["blocked"], name="social_block_blocked")]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class Mute(models.Model):
+    """Hides ``muted``'s posts and notifications from ``muter`` until ``expires_at`` (or forever)."""
+
+    muter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_made")
+    muted = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_received")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["muter", "muted"], name="social_mute_unique"),
+            models.CheckConstraint(condition=~Q(muter=F("muted")), name="social_mute_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.muter_id} mutes {self.muted_id}"
+
+
+class Hashtag(models.Model):
+    name = models.CharField(max_length=100, unique=True)  # lower case, without "#"
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"#{self.name}"
+
+
+class Post(models.Model):
+    """A post or, with ``reply_to`` set, a reply in the thread started by ``root``."""
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        FOLLOWERS = "followers", "Followers only"
+        MENTIONED = "mentioned", "Mentioned people only"
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
+    text = models.TextField()
+    # The text escaped and linkified once, at write time; templates and the API use it as is.
+    html = models.TextField(blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    content_warning = models.CharField(max_length=200, blank=True)
+    reply_to = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    root = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="thread_posts")
+    is_pinned = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)  # hidden by a moderator
+    like_count = models.PositiveIntegerField(default=0)
+    reply_count = models.PositiveIntegerField(default=0)
+    repost_count = models.PositiveIntegerField(default=0)
+    hashtags = models.ManyToManyField(Hashtag, through="PostHashtag", related_name="posts")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["author"], condition=Q(is_pinned=True), name="social_post_one_pinned"),
+        ]
+        indexes = [
+            models.Index(fields=["author", "-created_at"], name="social_post_author_created"),
+            models.Index(fields=["-created_at"], name="social_post_created"),
+            models.Index(fields=["root", "created_at"], name="social_post_root_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Post {self.pk} by {self.author_id}"
+
+    @property
+    def safe_html(self) -> SafeString:
+        # ``html`` is built by social.text.render_post_text, which escapes everything first.
+        return mark_safe(self.html)  # noqa: S308
+
+    @property
+    def is_reply(self) -> bool:
+        return self.reply_to_id is not None
+
+    @property
+    def is_live(self) -> bool:
+        return self.deleted_at is None and self.hidden_at is None
+
+
+class PostEdit(models.Model):
+    """A previous version of a post, kept when it is edited."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="edits")
+    text = models.TextField()
+    content_warning = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)  # when this version was replaced
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"Edit of post {self.post_id}"
+
+
+class PostHashtag(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE)
+    hashtag = models.ForeignKey(Hashtag, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hashtag", "post"], name="social_posthashtag_unique")]
+
+
+class Mention(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user"], name="social_mention_unique")]
+        indexes = [models.Index(fields=["user", "post"], name="social_mention_user")]
+
+
+class PostImage(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
+    image = models.ImageField(upload_to="posts/%Y/%m/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    alt_text = models.CharField(max_length=1000, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return f"Image {self.position} of post {self.post_id}"
+
+
+class Like(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="social_like_unique")]
+        indexes = [models.Index(fields=["post"], name="social_like_post")]
+
+
+class Repost(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reposts")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reposts")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="social_repost_unique")]
+        indexes = [models.Index(fields=["post"], name="social_repost_post")]
+
+
+class Bookmark(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="bookmarks")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "post"], name="social_bookmark_unique")]
+        indexes = [models.Index(fields=["user", "-created_at"], name="social_bookmark_user")]
+
+
+class TimelineEntry(models.Model):
+    """One line of a user's home feed, written when the post (or repost) is made (fan-out on write).
+
+    See social/README.md: reading the home feed is then one index range scan on
+    ``(owner, -created_at)`` instead of a merge over every followed author.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
+    reposter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The post's author, or the reposter for a repost: lets the feed drop muted people without a join.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "post"], condition=Q(reposter__isnull=True), name="social_timeline_post_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["owner", "post", "reposter"],
+                condition=Q(reposter__isnull=False),
+                name="social_timeline_repost_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="social_timeline_owner"),
+            models.Index(fields=["owner", "actor"], name="social_timeline_owner_actor"),
+        ]
+
+
+class Notification(models.Model):
+    class Kind(models.TextChoices):
+        FOLLOW = "follow", "New follower"
+        FOLLOW_REQUEST = "follow_request", "Follow request"
+        LIKE = "like", "Like"
+        REPLY = "reply", "Reply"
+        MENTION = "mention", "Mention"
+        REPOST = "repost", "Repost"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="social_notif_recipient"),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="social_notif_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"
+
+
+class Report(models.Model):
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam"
+        HARASSMENT = "harassment", "Harassment or bullying"
+        HATE = "hate", "Hate speech"
+        VIOLENCE = "violence", "Violence or threats"
+        SEXUAL = "sexual", "Sexual content"
+        MISINFORMATION = "misinformation", "Misinformation"
+        OTHER = "other", "Something else"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made")
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_received"
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="reports")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    comment = models.TextField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"], name="social_report_queue")]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} ({self.get_reason_display()})"
+
+
+class ModerationAction(models.Model):
+    """Who did what to whom, and when: every staff decision on a report or a user."""
+
+    class Kind(models.TextChoices):
+        HIDE = "hide", "Content hidden"
+        WARN = "warn", "User warned"
+        SUSPEND = "suspend", "User suspended"
+        RESOLVE = "resolve", "Report resolved"
+        DISMISS = "dismiss", "Report dismissed"
+
+    moderator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    report = models.ForeignKey(Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions")
+    target_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.moderator_id}"

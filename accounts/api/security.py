@@ -1,0 +1,48 @@
+"""API for the security log: ``GET /api/v1/security-events/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import SecurityEvent, User
+from accounts.selectors_security import security_event_list
+from integrations.scopes import RequiredScopes
+
+
+class SecurityEventOutputSerializer(serializers.ModelSerializer[SecurityEvent]):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = SecurityEvent
+        fields = ("id", "kind", "kind_display", "ip_address", "user_agent", "detail", "created_at")
+        read_only_fields = fields
+
+
+class SecurityEventListApi(ListAPIView[SecurityEvent]):
+    """The signed-in user's security log, newest first (cursor-paginated)."""
+
+    required_scopes = RequiredScopes(read="profile:read")
+    serializer_class = SecurityEventOutputSerializer
+
+    def get_queryset(self) -> QuerySet[SecurityEvent]:
+        assert isinstance(self.request.user, User)  # noqa: S101 - IsAuthenticated runs first
+        return security_event_list(user=self.request.user)
+
+    @extend_schema(
+        operation_id="security_events_list",
+        summary="List my security events",
+        description=(
+            "Sign-ins (with IP and user agent), failed sign-ins, password, e-mail and two-factor "
+            "changes, ended sessions and API key events. API keys need the `profile:read` scope."
+        ),
+        tags=["accounts"],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

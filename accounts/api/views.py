@@ -1,0 +1,220 @@
+"""API for profiles and the own account: ``/api/v1/me``, ``/api/v1/me/export``, ``/api/v1/users/<handle>``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from allauth.account.adapter import get_adapter
+from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import (
+    AccountDeleteInputSerializer,
+    MeSerializer,
+    MeUpdateInputSerializer,
+    ProfileSerializer,
+)
+from accounts.models import User
+from accounts.selectors import user_get_by_handle, user_get_me
+from accounts.services_account import account_delete, account_export
+from accounts.services_profile import profile_update
+from config.errors import PermissionDeniedError, RateLimitedError
+from integrations.permissions import HasRequiredScopes, key_scopes
+from integrations.scopes import RequiredScopes
+
+ERROR_SCHEMA = inline_serializer(
+    name="AccountsErrorResponse",
+    fields={
+        "error": inline_serializer(
+            name="AccountsErrorBody",
+            fields={
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+            },
+        )
+    },
+)
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ERROR_SCHEMA, description=description)
+
+
+class MeApi(APIView):
+    """The signed-in user's own profile and settings."""
+
+    required_scopes = RequiredScopes(read="profile:read", write="profile:write")
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def _me(self, request: Request) -> Response:
+        user = user_get_me(user_id=int(request.user.pk or 0))
+        return Response(MeSerializer(user, context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="me_retrieve",
+        summary="Your profile",
+        description="Scope: `profile:read`.",
+        responses={200: MeSerializer, 401: _error("Not signed in."), 403: _error("Missing scope.")},
+    )
+    def get(self, request: Request) -> Response:
+        return self._me(request)
+
+    @extend_schema(
+        operation_id="me_partial_update",
+        summary="Change your profile",
+        description=(
+            "Scope: `profile:write`. Send only the fields to change. JSON, or multipart/form-data "
+            "to upload an avatar (stored at 400x400 and 96x96, metadata stripped)."
+        ),
+        request={
+            "application/json": MeUpdateInputSerializer,
+            "multipart/form-data": MeUpdateInputSerializer,
+        },
+        responses={
+            200: MeSerializer,
+            400: _error("Invalid input or image (code `invalid` or `invalid_image`)."),
+            401: _error("Not signed in."),
+            403: _error("Missing scope."),
+        },
+    )
+    def patch(self, request: Request) -> Response:
+        serializer = MeUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        profile_update(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return self._me(request)
+
+    @extend_schema(
+        operation_id="me_destroy",
+        summary="Delete your account",
+        description=(
+            "Deletes the account and all its data in every app, for good. Needs the current "
+            "`password`, unless the session re-authenticated in the last few minutes "
+            "(allauth headless `/_allauth/browser/v1/auth/reauthenticate`). API keys cannot do this."
+        ),
+        request=AccountDeleteInputSerializer,
+        responses={
+            204: OpenApiResponse(description="The account is deleted and the session ended."),
+            400: _error("Invalid input."),
+            401: _error("Not signed in."),
+            403: _error(
+                "Wrong password, no recent re-authentication, or an API key (`reauthentication_required`)."
+            ),
+        },
+    )
+    def delete(self, request: Request) -> Response:
+        if key_scopes(request.auth) is not None:
+            raise PermissionDeniedError("API keys cannot delete an account.", code="scope_not_allowed")
+        serializer = AccountDeleteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request.user
+        assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran
+        _require_reauthentication(
+            request, user=user, password=serializer.validated_data.get("password") or ""
+        )
+        account_delete(user=user)
+        end_current_session(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def end_current_session(request: HttpRequest) -> None:
+    """Signs the deleted user out of this request's session.
+
+    Not ``logout()``: its signal would write a "signed out" line to the security log of a
+    user who no longer exists.
+    """
+    request.session.flush()
+    request.user = AnonymousUser()
+
+
+def _require_reauthentication(request: Request, *, user: User, password: str) -> None:
+    """Passes when ``password`` is the user's, or when the session re-authenticated recently.
+
+    Wrong passwords count against allauth's failed-login rate limit, like the login form.
+    """
+    if not password:
+        if did_recently_reauthenticate(request._request):
+            return
+        raise PermissionDeniedError(
+            "Confirm your password to delete your account.", code="reauthentication_required"
+        )
+    try:
+        ok = get_adapter(request._request).reauthenticate(user, password)
+    except DjangoValidationError as exc:  # allauth's "too many login attempts"
+        raise RateLimitedError("Too many attempts. Try again in a few minutes.", retry_after=300) from exc
+    if not ok:
+        raise PermissionDeniedError(
+            "The password is not correct.",
+            code="reauthentication_required",
+            fields={"password": ["The password is not correct."]},
+        )
+
+
+class MeExportApi(APIView):
+    """A JSON download of everything the signed-in user owns."""
+
+    # Sessions only: an export holds the security log and every app's data, which no API key
+    # scope covers.
+    required_scopes = RequiredScopes(read=None, write=None)
+
+    @extend_schema(
+        operation_id="me_export",
+        summary="Export your data",
+        description=(
+            "Everything you own, as one JSON file (Content-Disposition: attachment): an "
+            "`accounts` section plus one section per app. Signed-in sessions only; API keys are refused."
+        ),
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                response=OpenApiTypes.OBJECT, description="The export."
+            ),
+            401: _error("Not signed in."),
+            403: _error("API keys cannot export data."),
+        },
+    )
+    def get(self, request: Request) -> HttpResponse:
+        return export_response(user=request.user, request=request._request)  # type: ignore[arg-type]
+
+
+def export_response(*, user: User, request: Any) -> HttpResponse:
+    """The export as a JSON file download (shared by the API and the settings page)."""
+    data = account_export(user=user, request=request)
+    stamp = data["exported_at"][:10]
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False, default=str),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="relay-export-{user.handle}-{stamp}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class UserDetailApi(APIView):
+    """Anyone's public profile card, by handle (in any case)."""
+
+    required_scopes = RequiredScopes(read="profile:read")
+    permission_classes = [AllowAny, HasRequiredScopes]
+
+    @extend_schema(
+        operation_id="users_retrieve",
+        summary="A user's public profile",
+        description=(
+            "No sign-in needed (scope `profile:read` for API keys). Private accounts show their "
+            "card too; their posts are another matter."
+        ),
+        responses={200: ProfileSerializer, 403: _error("Missing scope."), 404: _error("No such user.")},
+    )
+    def get(self, request: Request, handle: str) -> Response:
+        user = user_get_by_handle(handle=handle)
+        return Response(ProfileSerializer(user, context={"request": request}).data)

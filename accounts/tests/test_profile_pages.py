@@ -1,0 +1,183 @@
+"""The profile and notification settings pages, the profile card partial and the selectors."""
+
+from __future__ import annotations
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client
+
+from accounts.models import Profile, User
+from accounts.selectors import user_get_by_handle
+from accounts.services import user_deactivate
+from accounts.services_profile import profile_update
+from accounts.tests.factories import UserFactory
+from accounts.tests.image_factories import image_upload
+from config.errors import NotFoundError
+
+pytestmark = pytest.mark.django_db
+
+PROFILE = "/settings/profile/"
+NOTIFICATIONS = "/settings/notifications/"
+
+
+@pytest.fixture
+def client_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def form_data(**overrides: object) -> dict[str, object]:
+    data: dict[str, object] = {
+        "display_name": "Ann Example",
+        "bio": "I like trains.",
+        "website": "https://ann.example",
+        "location": "Lyon",
+        "timezone": "Europe/Paris",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_settings_redirects_to_profile(client_in):
+    response = client_in.get("/settings/")
+    assert response.status_code == 302
+    assert response["Location"] == PROFILE
+
+
+@pytest.mark.parametrize("url", [PROFILE, NOTIFICATIONS, "/settings/account/"])
+def test_pages_need_sign_in(url):
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_profile_page_shows_current_values(user, client_in):
+    profile_update(user=user, display_name="Shown Name", bio="Shown bio", timezone="Asia/Tokyo")
+    response = client_in.get(PROFILE)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="Shown Name"' in html
+    assert "Shown bio" in html
+    assert '<option value="Asia/Tokyo" selected>' in html
+    assert 'enctype="multipart/form-data"' in html
+
+
+def test_profile_page_saves(user, client_in):
+    response = client_in.post(PROFILE, form_data(is_private="on"), follow=True)
+    assert response.status_code == 200
+    assert "Your profile is saved." in response.content.decode()
+    profile = Profile.objects.get(user=user)
+    assert profile.display_name == "Ann Example"
+    assert profile.bio == "I like trains."
+    assert profile.website == "https://ann.example"
+    assert profile.location == "Lyon"
+    assert profile.timezone == "Europe/Paris"
+    assert profile.is_private is True
+
+
+def test_profile_page_uploads_and_removes_avatar(user, client_in):
+    response = client_in.post(PROFILE, form_data(avatar=image_upload()))
+    assert response.status_code == 302
+    profile = Profile.objects.get(user=user)
+    assert profile.avatar and profile.avatar_small
+    assert profile.avatar.width == 400 and profile.avatar_small.width == 96
+    assert profile.avatar.url in client_in.get(PROFILE).content.decode()
+
+    response = client_in.post(PROFILE, form_data(remove_avatar="on"))
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert not profile.avatar and not profile.avatar_small
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"bio": "x" * 301}, "Ensure this value has at most 300 characters"),
+        ({"website": "javascript:alert(1)"}, "Enter a valid"),
+        ({"website": "ftp://files.example"}, "Enter a valid http:// or https:// address."),
+        ({"timezone": "Nowhere/Special"}, "Select a valid choice"),
+        ({"display_name": "n" * 51}, "at most 50 characters"),
+        ({"avatar": image_upload("x.jpg", data=b"just some text, honest")}, "not an image"),
+    ],
+)
+def test_profile_page_shows_errors_and_saves_nothing(user, client_in, overrides, message):
+    response = client_in.post(PROFILE, form_data(**overrides))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    profile = Profile.objects.get(user=user)
+    assert profile.display_name == "" and profile.timezone == "UTC" and not profile.avatar
+
+
+def test_profile_page_refuses_oversized_avatar(user, client_in, settings):
+    settings.AVATAR_MAX_BYTES = 20_000
+    big = image_upload(data=b"\xff\xd8" + b"\0" * 30_000)
+    response = client_in.post(PROFILE, form_data(avatar=big))
+    assert response.status_code == 400
+    assert "too large" in response.content.decode()
+    assert not Profile.objects.get(user=user).avatar
+
+
+def test_profile_page_only_ever_edits_the_signed_in_user(user, other_user, client_in):
+    # Smuggled identifiers are ignored: the form has no user field at all.
+    client_in.post(PROFILE, form_data(user=other_user.pk, handle=other_user.handle, bio="mine"))
+    assert Profile.objects.get(user=other_user).bio == ""
+    assert Profile.objects.get(user=user).bio == "mine"
+
+
+def test_notifications_page_saves_preferences(user, client_in):
+    response = client_in.get(NOTIFICATIONS)
+    assert response.status_code == 200
+    assert "Someone likes my post" in response.content.decode()
+    # Unchecked boxes are not sent: like and repost switched off, e-mails off.
+    response = client_in.post(
+        NOTIFICATIONS, {"follow": "on", "follow_request": "on", "reply": "on", "mention": "on"}, follow=True
+    )
+    assert "Your notification settings are saved." in response.content.decode()
+    profile = Profile.objects.get(user=user)
+    assert profile.wants_notification("follow") is True
+    assert profile.wants_notification("like") is False
+    assert profile.wants_notification("repost") is False
+    assert profile.email_notifications is False
+
+
+# --- Profile creation, selectors and the card ------------------------------------------------
+
+
+def test_every_new_user_gets_a_profile():
+    user = User.objects.create_user(email="new@example.com", handle="newbie", password="x" * 12)
+    assert Profile.objects.filter(user=user).exists()
+
+
+def test_user_get_by_handle_is_case_insensitive_and_hides_inactive():
+    someone = UserFactory(handle="CaseUser")
+    assert user_get_by_handle(handle="caseuser") == someone
+    assert user_get_by_handle(handle="@CASEUSER") == someone
+    user_deactivate(user=someone, reason="test")
+    with pytest.raises(NotFoundError):
+        user_get_by_handle(handle="caseuser")
+    with pytest.raises(NotFoundError):
+        user_get_by_handle(handle="never_existed")
+
+
+def test_profile_card_shows_the_public_profile(django_assert_num_queries):
+    someone = UserFactory(handle="carded")
+    profile_update(
+        user=someone,
+        display_name="Card <Name>",
+        bio="Bio with <script>alert(1)</script>",
+        website="https://card.example/path/",
+        location="Oslo",
+        is_private=True,
+    )
+    profile_user = user_get_by_handle(handle="carded")
+    with django_assert_num_queries(0):
+        html = render_to_string("accounts/_profile_card.html", {"profile_user": profile_user})
+    assert "Card &lt;Name&gt;" in html
+    assert "@carded" in html
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert 'href="https://card.example/path/" rel="nofollow noopener ugc"' in html
+    assert "card.example/path<" in html
+    assert "Oslo" in html
+    assert "Private" in html
+    assert "avatar-default.svg" in html

@@ -1,0 +1,238 @@
+"""Reads for billing, always scoped to the acting user.
+
+Stripe's objects are dj-stripe rows whose fields mostly live in ``stripe_data`` (in the shape
+of ``settings.STRIPE_API_VERSION``); these helpers are the only place that reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+from djstripe.models import Customer, Invoice, PaymentMethod, Price, Product, Subscription
+
+from billing.plans import LIVE_STATUSES, PlanLimits, free_plan, plan_from_metadata
+from config.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+# Order of preference when a user has several subscriptions (e.g. an old canceled one).
+_STATUS_ORDER = {
+    "active": 0,
+    "trialing": 1,
+    "past_due": 2,
+    "unpaid": 3,
+    "incomplete": 4,
+    "paused": 5,
+    "incomplete_expired": 8,
+    "canceled": 9,
+}
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    plan: PlanLimits
+    product: Product | None
+    monthly: Price | None
+    yearly: Price | None
+
+
+def _livemode() -> bool:
+    return bool(settings.STRIPE_LIVE_MODE)
+
+
+def plan_catalogue() -> list[CatalogueEntry]:
+    """Every plan on sale, free first, then by the product's ``rank`` metadata."""
+    products = (
+        Product.objects.filter(active=True, livemode=_livemode())
+        .prefetch_related(Prefetch("prices", queryset=Price.objects.filter(active=True).order_by("created")))
+        .order_by("created")
+    )
+    entries: list[CatalogueEntry] = []
+    for product in products:
+        plan = plan_from_metadata(name=product.name, metadata=product.metadata)
+        if plan is None:
+            continue
+        monthly = yearly = None
+        for price in product.prices.all():
+            interval = (price.recurring or {}).get("interval")
+            if interval == "month" and monthly is None:
+                monthly = price
+            elif interval == "year" and yearly is None:
+                yearly = price
+        if monthly or yearly:
+            entries.append(CatalogueEntry(plan=plan, product=product, monthly=monthly, yearly=yearly))
+    entries.sort(key=lambda e: (e.plan.rank, e.plan.code))
+    return [CatalogueEntry(plan=free_plan(), product=None, monthly=None, yearly=None), *entries]
+
+
+def price_get_for_sale(*, price_id: str) -> tuple[Price, PlanLimits]:
+    """An active recurring price of a plan product, or NotFoundError."""
+    price = (
+        Price.objects.select_related("product")
+        .filter(id=price_id, active=True, livemode=_livemode(), product__active=True)
+        .first()
+    )
+    plan = plan_from_metadata(name=price.product.name, metadata=price.product.metadata) if price else None
+    if price is None or plan is None or not price.recurring:
+        raise NotFoundError(
+            "There is no plan with this price.", code="unknown_price", fields={"price_id": ["Unknown price."]}
+        )
+    return price, plan
+
+
+def customer_for_user(*, user: User) -> Customer | None:
+    return (
+        Customer.objects.filter(subscriber=user, livemode=_livemode(), date_purged__isnull=True)
+        .order_by("created")
+        .first()
+    )
+
+
+def subscriptions_for_user(*, user: User) -> QuerySet[Subscription]:
+    return (
+        Subscription.objects.filter(customer__subscriber=user, livemode=_livemode())
+        .select_related("customer")
+        .order_by("-created")
+    )
+
+
+def subscription_status(subscription: Subscription) -> str:
+    return str(subscription.stripe_data.get("status") or "")
+
+
+def subscription_current_for_user(*, user: User) -> Subscription | None:
+    """The subscription that decides the user's plan: the best status, then the newest."""
+    best: Subscription | None = None
+    best_rank = 99
+    for subscription in subscriptions_for_user(user=user):
+        rank = _STATUS_ORDER.get(subscription_status(subscription), 9)
+        if rank < best_rank:
+            best, best_rank = subscription, rank
+    return best
+
+
+def subscription_live_for_user(*, user: User) -> Subscription | None:
+    """The user's subscription that still runs (may be changed, cancelled or resumed)."""
+    subscription = subscription_current_for_user(user=user)
+    if subscription is None or subscription_status(subscription) not in LIVE_STATUSES:
+        return None
+    return subscription
+
+
+def subscription_item(subscription: Subscription) -> dict[str, Any]:
+    items = (subscription.stripe_data.get("items") or {}).get("data") or []
+    return dict(items[0]) if items else {}
+
+
+def subscription_price_id(subscription: Subscription) -> str | None:
+    price = subscription_item(subscription).get("price") or subscription.stripe_data.get("plan") or {}
+    if isinstance(price, str):
+        return price
+    return price.get("id")
+
+
+def subscription_plan(subscription: Subscription) -> PlanLimits | None:
+    """The plan a subscription pays for, read from its product's synced metadata."""
+    price_id = subscription_price_id(subscription)
+    if not price_id:
+        return None
+    price = Price.objects.select_related("product").filter(id=price_id).first()
+    if price is None:
+        return None
+    return plan_from_metadata(name=price.product.name, metadata=price.product.metadata)
+
+
+def invoices_for_user(*, user: User) -> QuerySet[Invoice]:
+    return Invoice.objects.filter(customer__subscriber=user, livemode=_livemode())
+
+
+def payment_method_for_user(*, user: User) -> dict[str, Any] | None:
+    """The card invoices are charged to: brand, last 4 and expiry, or None."""
+    customer = customer_for_user(user=user)
+    if customer is None:
+        return None
+    candidates: list[str] = []
+    default_pm = (customer.stripe_data.get("invoice_settings") or {}).get("default_payment_method")
+    subscription = subscription_live_for_user(user=user)
+    if subscription is not None and subscription.stripe_data.get("default_payment_method"):
+        candidates.append(_id(subscription.stripe_data["default_payment_method"]))
+    if default_pm:
+        candidates.append(_id(default_pm))
+    methods = {pm.id: pm for pm in PaymentMethod.objects.filter(customer=customer)}
+    chosen = next((methods[c] for c in candidates if c in methods), None)
+    if chosen is None and methods:
+        chosen = max(methods.values(), key=lambda pm: pm.created or pm.djstripe_created)
+    if chosen is None:
+        return None
+    card = chosen.stripe_data.get("card") or {}
+    return {
+        "id": chosen.id,
+        "brand": card.get("brand", ""),
+        "last4": card.get("last4", ""),
+        "exp_month": card.get("exp_month"),
+        "exp_year": card.get("exp_year"),
+    }
+
+
+def invoice_get_for_user(*, user: User, invoice_id: str) -> Invoice:
+    invoice = invoices_for_user(user=user).filter(id=invoice_id).first()
+    if invoice is None:
+        raise NotFoundError("No such invoice.")
+    return invoice
+
+
+def _id(value: Any) -> str:
+    return str(value.get("id") if isinstance(value, dict) else value)
+
+
+def invoice_row(invoice: Invoice) -> dict[str, Any]:
+    """What the user sees of an invoice."""
+    data = invoice.stripe_data
+    return {
+        "id": invoice.id,
+        "number": data.get("number") or "",
+        "created": invoice.created,
+        "total": int(data.get("total") or 0),
+        "amount_due": int(data.get("amount_due") or 0),
+        "amount_paid": int(data.get("amount_paid") or 0),
+        "currency": str(data.get("currency") or "usd"),
+        "status": str(data.get("status") or ""),
+        "hosted_invoice_url": data.get("hosted_invoice_url") or "",
+        "invoice_pdf": data.get("invoice_pdf") or "",
+    }
+
+
+def subscription_summary(*, user: User) -> dict[str, Any] | None:
+    """The user's current subscription as shown on the billing page and by the API, or None."""
+    from billing.entitlements import grace_ends_at
+
+    subscription = subscription_current_for_user(user=user)
+    if subscription is None:
+        return None
+    data = subscription.stripe_data
+    status = subscription_status(subscription)
+    item = subscription_item(subscription)
+    price = item.get("price") or data.get("plan") or {}
+    plan = subscription_plan(subscription)
+    grace = None
+    if status == "past_due":
+        grace = grace_ends_at(user=user, subscription_id=subscription.id)
+    return {
+        "id": subscription.id,
+        "status": status,
+        "plan": plan.code if plan else "",
+        "plan_name": plan.name if plan else "",
+        "price_id": price.get("id") if isinstance(price, dict) else str(price),
+        "interval": ((price.get("recurring") or {}).get("interval") if isinstance(price, dict) else "") or "",
+        "amount": int(price.get("unit_amount") or 0) if isinstance(price, dict) else 0,
+        "currency": (price.get("currency") if isinstance(price, dict) else "") or "usd",
+        "current_period_end": subscription.current_period_end,
+        "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
+        "trial_end": subscription.trial_end if data.get("trial_end") else None,
+        "grace_ends_at": grace,
+        "is_live": status in LIVE_STATUSES,
+    }

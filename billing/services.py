@@ -1,0 +1,498 @@
+"""Writes for billing: the Stripe customer, checkout, subscription changes, and the project's
+own reactions to Stripe events (e-mails, grace periods, cache invalidation).
+
+Every outbound Stripe call goes through ``stripe_errors()`` so the client sees a 4xx/503 in the
+project's error shape, never a 500. Reactions to webhooks carry their own unique key in the
+database (``BillingNotification``, ``GracePeriod``), so duplicate or concurrent deliveries act once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import stripe
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from djstripe.models import Customer, Subscription
+
+from billing.entitlements import entitlements_invalidate
+from billing.hooks import checkout_discounts_for
+from billing.models import BillingNotification, GracePeriod
+from billing.plans import LIVE_STATUSES
+from billing.selectors import (
+    customer_for_user,
+    invoices_for_user,
+    price_get_for_sale,
+    subscription_current_for_user,
+    subscription_item,
+    subscription_live_for_user,
+    subscription_plan,
+    subscription_price_id,
+    subscription_status,
+    subscriptions_for_user,
+)
+from billing.stripe_client import stripe_errors
+from config.errors import ApplicationError, ConflictError, NotFoundError
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+# How old a preview's proration date may be when the change is confirmed.
+PRORATION_PREVIEW_MAX_AGE = timedelta(hours=1)
+
+
+# --- Customer --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def customer_get_or_create(*, user: User) -> Customer:
+    """The user's Stripe customer, created in Stripe and linked as the user's subscriber if missing.
+
+    Safe to call concurrently (the user's row is locked) and to retry: the Stripe call carries
+    an idempotency key derived from the user id (and how many customers of theirs were purged).
+    """
+    from accounts.models import User as UserModel
+
+    UserModel.objects.select_for_update().filter(pk=user.pk).first()
+    existing = customer_for_user(user=user)
+    if existing is not None:
+        return existing
+    purged = Customer.objects.filter(subscriber=user, date_purged__isnull=False).count()
+    with stripe_errors():
+        data = stripe.Customer.create(
+            email=user.email,
+            name=user.handle,
+            metadata={"djstripe_subscriber": str(user.pk), "handle": user.handle},
+            idempotency_key=f"relay-customer-{user.pk}-{purged}",
+        )
+        customer = Customer.sync_from_stripe_data(data)
+    if customer.subscriber_id != user.pk:
+        customer.subscriber = user
+        customer.save(update_fields=["subscriber"])
+    return customer
+
+
+# --- Checkout and portal -------------------------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+@transaction.atomic
+def checkout_session_create(*, user: User, price_id: str) -> str:
+    """Opens a Stripe Checkout Session (subscription mode) for a plan price; returns its URL.
+
+    Refuses an unknown price (404 ``unknown_price``) and a user who already has a running
+    subscription (409 ``already_subscribed``: they change plan instead). A plan with
+    ``trial_days`` gives a trial to users who never subscribed before. Discounts from
+    ``billing.hooks`` replace the promotion-code box (Stripe forbids both together).
+    """
+    price, plan = price_get_for_sale(price_id=price_id)
+    if subscription_live_for_user(user=user) is not None:
+        raise ConflictError(
+            "You already have a subscription. Change its plan from the billing page.",
+            code="already_subscribed",
+        )
+    customer = customer_get_or_create(user=user)
+    params: dict[str, Any] = {
+        "mode": "subscription",
+        "customer": customer.id,
+        "client_reference_id": str(user.pk),
+        "line_items": [{"price": price.id, "quantity": 1}],
+        "success_url": _absolute("/billing/success/?session_id={CHECKOUT_SESSION_ID}"),
+        "cancel_url": _absolute("/billing/pricing/"),
+        "metadata": {"user_id": str(user.pk), "plan": plan.code},
+        "subscription_data": {"metadata": {"user_id": str(user.pk), "plan": plan.code}},
+    }
+    if plan.trial_days and not subscriptions_for_user(user=user).exists():
+        params["subscription_data"]["trial_period_days"] = plan.trial_days
+    discounts = checkout_discounts_for(user)
+    if discounts:
+        params["discounts"] = discounts
+    else:
+        params["allow_promotion_codes"] = True
+    with stripe_errors():
+        session = stripe.checkout.Session.create(**params)
+    return str(session.url)
+
+
+def portal_session_create(*, user: User) -> str:
+    """A Stripe customer portal session for the user's customer; returns its URL."""
+    customer = customer_for_user(user=user)
+    if customer is None:
+        raise ConflictError("You have no billing account yet. Choose a plan first.", code="no_customer")
+    with stripe_errors():
+        session = stripe.billing_portal.Session.create(
+            customer=customer.id, return_url=_absolute("/billing/")
+        )
+    return str(session.url)
+
+
+# --- Subscription changes --------------------------------------------------------------------------
+
+
+def _sync_subscription(data: Any, *, user: User) -> Subscription:
+    subscription = Subscription.sync_from_stripe_data(data)
+    entitlements_invalidate(user_id=user.pk)
+    return subscription
+
+
+def _running_subscription(*, user: User, action: str) -> Subscription:
+    subscription = subscription_live_for_user(user=user)
+    if subscription is None or subscription_status(subscription) not in ("active", "trialing", "past_due"):
+        raise ConflictError(f"You have no active subscription to {action}.", code="not_active")
+    return subscription
+
+
+@transaction.atomic
+def subscription_cancel(*, user: User) -> Subscription:
+    """Cancels the user's subscription at the end of the paid period (it can be resumed until then)."""
+    subscription = _running_subscription(user=user, action="cancel")
+    if subscription.stripe_data.get("cancel_at_period_end"):
+        raise ConflictError("Your subscription is already set to end.", code="already_canceling")
+    with stripe_errors():
+        data = stripe.Subscription.modify(subscription.id, cancel_at_period_end=True)
+    return _sync_subscription(data, user=user)
+
+
+@transaction.atomic
+def subscription_resume(*, user: User) -> Subscription:
+    """Undoes a cancellation at period end, before the period ends."""
+    subscription = _running_subscription(user=user, action="resume")
+    if not subscription.stripe_data.get("cancel_at_period_end"):
+        raise ConflictError("Your subscription is not set to end.", code="not_canceling")
+    with stripe_errors():
+        data = stripe.Subscription.modify(subscription.id, cancel_at_period_end=False)
+    return _sync_subscription(data, user=user)
+
+
+def _change_target(*, user: User, price_id: str) -> tuple[Subscription, dict[str, Any], str]:
+    price, _plan = price_get_for_sale(price_id=price_id)
+    subscription = _running_subscription(user=user, action="change")
+    if subscription_price_id(subscription) == price.id:
+        raise ConflictError(
+            "You are already on this plan.", code="same_plan", fields={"price_id": ["Current plan."]}
+        )
+    item = subscription_item(subscription)
+    if not item.get("id"):
+        raise ConflictError("This subscription cannot be changed here.", code="not_changeable")
+    return subscription, item, price.id
+
+
+def subscription_change_preview(*, user: User, price_id: str) -> dict[str, Any]:
+    """What changing to ``price_id`` now would cost: the proration and the next invoice.
+
+    Returns ``proration_date``; confirming with it charges exactly the amount shown.
+    """
+    subscription, item, new_price = _change_target(user=user, price_id=price_id)
+    proration_date = int(timezone.now().timestamp())
+    with stripe_errors():
+        preview_obj = stripe.Invoice.create_preview(
+            customer=subscription.customer.id,
+            subscription=subscription.id,
+            subscription_details={
+                "items": [{"id": item["id"], "price": new_price}],
+                "proration_behavior": "create_prorations",
+                "proration_date": proration_date,
+            },
+        )
+    preview = preview_obj.to_dict()
+    lines = (preview.get("lines") or {}).get("data") or []
+    proration = sum(int(line.get("amount") or 0) for line in lines if line.get("proration"))
+    return {
+        "price_id": new_price,
+        "currency": preview.get("currency") or "usd",
+        "proration_amount": proration,
+        "amount_due": int(preview.get("amount_due") or 0),
+        "next_payment_attempt": preview.get("next_payment_attempt") or preview.get("period_end"),
+        "proration_date": proration_date,
+    }
+
+
+@transaction.atomic
+def subscription_change(*, user: User, price_id: str, proration_date: int | None = None) -> Subscription:
+    """Moves the subscription to another plan price, prorating the rest of the period.
+
+    ``proration_date`` (from the preview, at most an hour old) makes the charge match the preview.
+    """
+    subscription, item, new_price = _change_target(user=user, price_id=price_id)
+    now = timezone.now()
+    if proration_date is not None:
+        when = datetime.fromtimestamp(proration_date, tz=timezone.get_current_timezone())
+        if not (now - PRORATION_PREVIEW_MAX_AGE <= when <= now + timedelta(minutes=5)):
+            raise ApplicationError(
+                "This preview has expired. Preview the change again.",
+                code="preview_expired",
+                fields={"proration_date": ["Expired."]},
+            )
+    params: dict[str, Any] = {
+        "items": [{"id": item["id"], "price": new_price}],
+        "proration_behavior": "create_prorations",
+    }
+    if proration_date is not None:
+        params["proration_date"] = proration_date
+    with stripe_errors():
+        data = stripe.Subscription.modify(subscription.id, **params)
+    return _sync_subscription(data, user=user)
+
+
+# --- Reactions to Stripe events (called by billing.webhooks) ----------------------------------------
+
+
+def user_for_customer(customer: Customer | None) -> User | None:
+    if customer is None:
+        return None
+    return customer.subscriber
+
+
+def _record_once(*, kind: str, stripe_object_id: str, user: User) -> bool:
+    """Claims the unique key of a side effect; False when it was already taken."""
+    try:
+        with transaction.atomic():
+            BillingNotification.objects.create(kind=kind, stripe_object_id=stripe_object_id, user=user)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _send_email_on_commit(*, user: User, template: str, context: dict[str, Any]) -> None:
+    ctx = {"user": user, "site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
+    subject = render_to_string(f"billing/email/{template}_subject.txt", ctx).strip()
+    body = render_to_string(f"billing/email/{template}.txt", ctx)
+    email = user.email
+
+    def send() -> None:
+        send_mail(subject, body, None, [email])
+
+    transaction.on_commit(send)
+
+
+@transaction.atomic
+def subscription_changed(*, subscription: Subscription) -> None:
+    """A subscription changed in Stripe: drop cached entitlements, end a grace period once paid."""
+    user = user_for_customer(subscription.customer)
+    status = subscription_status(subscription)
+    if status in ("active", "trialing", "canceled", "incomplete_expired"):
+        GracePeriod.objects.filter(subscription_id=subscription.id).delete()
+    if user is not None:
+        entitlements_invalidate(user_id=user.pk)
+
+
+@transaction.atomic
+def trial_ending_notify(*, subscription: Subscription) -> bool:
+    """E-mails the user once per trial that their trial ends soon. True when sent."""
+    user = user_for_customer(subscription.customer)
+    trial_end = subscription.stripe_data.get("trial_end")
+    if user is None or not trial_end or subscription_status(subscription) != "trialing":
+        return False
+    if not _record_once(
+        kind=BillingNotification.Kind.TRIAL_ENDING,
+        stripe_object_id=f"{subscription.id}:{trial_end}",
+        user=user,
+    ):
+        return False
+    plan = subscription_plan(subscription)
+    _send_email_on_commit(
+        user=user,
+        template="trial_ending",
+        context={"trial_end": subscription.trial_end, "plan_name": plan.name if plan else "your plan"},
+    )
+    return True
+
+
+@transaction.atomic
+def payment_failed_record(*, invoice_id: str, subscription_id: str | None, customer: Customer | None) -> bool:
+    """A payment failed: start the grace period (first failure only) and e-mail once per invoice."""
+    user = user_for_customer(customer)
+    if user is None:
+        return False
+    if subscription_id:
+        GracePeriod.objects.get_or_create(
+            subscription_id=subscription_id,
+            defaults={"user": user, "invoice_id": invoice_id, "started_at": timezone.now()},
+        )
+    entitlements_invalidate(user_id=user.pk)
+    if not _record_once(kind=BillingNotification.Kind.PAYMENT_FAILED, stripe_object_id=invoice_id, user=user):
+        return False
+    _send_email_on_commit(
+        user=user,
+        template="payment_failed",
+        context={
+            "grace_days": settings.BILLING_GRACE_PERIOD_DAYS,
+            "billing_url": _absolute("/billing/"),
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def invoice_paid_record(*, subscription_id: str | None, customer: Customer | None) -> None:
+    """An invoice was paid: the grace period of its subscription (if any) ends."""
+    if subscription_id:
+        GracePeriod.objects.filter(subscription_id=subscription_id).delete()
+    user = user_for_customer(customer)
+    if user is not None:
+        entitlements_invalidate(user_id=user.pk)
+
+
+@transaction.atomic
+def checkout_completed_link(*, session_data: dict[str, Any]) -> User | None:
+    """Links a completed Checkout Session's customer and subscription to the user who opened it.
+
+    The user comes from ``client_reference_id`` (set by ``checkout_session_create``); the
+    subscription is synced now so the success page does not wait for its own event, which may
+    arrive later than this one.
+    """
+    from accounts.models import User as UserModel
+
+    ref = str(session_data.get("client_reference_id") or "")
+    user = UserModel.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    customer_id = _id(session_data.get("customer"))
+    subscription_id = _id(session_data.get("subscription"))
+    if user is None or not customer_id:
+        return None
+    customer = Customer.objects.filter(id=customer_id).first()
+    if customer is None:
+        with stripe_errors():
+            customer = Customer.sync_from_stripe_data(stripe.Customer.retrieve(customer_id))
+    if customer.subscriber_id is None:
+        customer.subscriber = user
+        customer.save(update_fields=["subscriber"])
+    elif customer.subscriber_id != user.pk:
+        logger.warning("Checkout session %s: customer belongs to another user", session_data.get("id"))
+        return None
+    if subscription_id and not Subscription.objects.filter(id=subscription_id).exists():
+        Subscription.sync_from_stripe_data(stripe.Subscription.retrieve(subscription_id))
+    entitlements_invalidate(user_id=user.pk)
+    return user
+
+
+@transaction.atomic
+def refund_notify(*, charge_id: str, amount_refunded: int, currency: str, customer: Customer | None) -> bool:
+    """E-mails the user once per refunded amount of a charge."""
+    user = user_for_customer(customer)
+    if user is None or amount_refunded <= 0:
+        return False
+    if not _record_once(
+        kind=BillingNotification.Kind.REFUNDED, stripe_object_id=f"{charge_id}:{amount_refunded}", user=user
+    ):
+        return False
+    _send_email_on_commit(
+        user=user,
+        template="refunded",
+        context={"amount": amount_refunded / 100, "currency": currency.upper()},
+    )
+    return True
+
+
+def _id(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(getattr(value, "id", value) or "")
+
+
+# --- Account export and deletion -------------------------------------------------------------------
+
+
+def billing_export(user: User) -> dict[str, Any]:
+    """The user's plan, subscriptions and invoices, for their data export."""
+    from billing.entitlements import entitlements_for
+
+    subscriptions = []
+    for s in subscriptions_for_user(user=user):
+        plan = subscription_plan(s)
+        subscriptions.append(
+            {
+                "id": s.id,
+                "status": subscription_status(s),
+                "plan": plan.code if plan else None,
+                "price": subscription_price_id(s),
+                "created": s.created.isoformat() if s.created else None,
+                "current_period_end": s.current_period_end.isoformat() if s.current_period_end else None,
+                "cancel_at_period_end": bool(s.stripe_data.get("cancel_at_period_end")),
+            }
+        )
+    invoices = [
+        {
+            "id": i.id,
+            "number": i.stripe_data.get("number"),
+            "created": i.created.isoformat() if i.created else None,
+            "total": i.stripe_data.get("total"),
+            "currency": i.stripe_data.get("currency"),
+            "status": i.stripe_data.get("status"),
+            "hosted_invoice_url": i.stripe_data.get("hosted_invoice_url"),
+        }
+        for i in invoices_for_user(user=user).order_by("-created")
+    ]
+    return {"plan": entitlements_for(user=user).plan, "subscriptions": subscriptions, "invoices": invoices}
+
+
+def billing_erase(user: User) -> None:
+    """On account deletion: cancel running subscriptions now and detach the customer's personal data.
+
+    The Stripe calls run after the deletion commits (a Celery task with retries); locally the
+    customers are unlinked from the user and their e-mail/name dropped from the synced copy.
+    Invoices stay in Stripe for accounting, no longer linked to a person here.
+    """
+    from billing.tasks import customer_erase_remote
+
+    customers = list(Customer.objects.filter(subscriber=user))
+    for customer in customers:
+        running = [
+            s.id
+            for s in Subscription.objects.filter(customer=customer)
+            if subscription_status(s) in LIVE_STATUSES
+        ]
+        data = dict(customer.stripe_data)
+        for key in ("email", "name", "phone", "address", "shipping", "description"):
+            if key in data:
+                data[key] = None
+        customer.stripe_data = data
+        customer.subscriber = None
+        customer.save(update_fields=["stripe_data", "subscriber"])
+        customer_id = customer.id
+        transaction.on_commit(
+            partial(customer_erase_remote.delay, customer_id=customer_id, subscription_ids=running)
+        )
+    GracePeriod.objects.filter(user=user).delete()
+    entitlements_invalidate(user_id=user.pk)
+
+
+def subscription_for_user_or_404(*, user: User) -> Subscription:
+    subscription = subscription_current_for_user(user=user)
+    if subscription is None:
+        raise NotFoundError("You have no subscription.", code="no_subscription")
+    return subscription
+
+
+# --- Failed webhook events -------------------------------------------------------------------------
+
+
+def webhook_trigger_reprocess(*, trigger: Any) -> bool:
+    """Processes again a delivery that passed the signature check but failed while processing.
+
+    Returns True when it is processed now. An invalid (unsigned, forged or stale) delivery is
+    never processed. An event that a later Stripe retry already processed is only marked done.
+    """
+    if not trigger.valid or trigger.processed:
+        return False
+    try:
+        with transaction.atomic():
+            trigger.process(save=False)
+    except Exception as exc:  # noqa: BLE001 - the error is recorded on the row for the admin
+        trigger.exception = str(exc)[:128]
+        trigger.processed = False
+        trigger.save(update_fields=["exception", "traceback", "processed", "updated"])
+        logger.warning("Reprocessing webhook trigger %s failed: %s", trigger.pk, exc)
+        return False
+    trigger.save()
+    return True

@@ -1,0 +1,38 @@
+"""Celery tasks of billing: outbound Stripe calls that must not hold up a request."""
+
+from __future__ import annotations
+
+import stripe
+from celery import shared_task
+
+from billing.stripe_client import configure
+
+
+@shared_task(
+    autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=8,
+)
+def customer_erase_remote(*, customer_id: str, subscription_ids: list[str]) -> None:
+    """Cancels the deleted user's subscriptions now and blanks the customer's personal data in Stripe.
+
+    Idempotent: a subscription already canceled or a customer already gone is skipped.
+    """
+    configure()
+    for subscription_id in subscription_ids:
+        try:
+            stripe.Subscription.cancel(subscription_id)
+        except stripe.InvalidRequestError:
+            pass  # already canceled or gone
+    try:
+        stripe.Customer.modify(
+            customer_id,
+            email="",
+            name="",
+            phone="",
+            description="",
+            metadata={"djstripe_subscriber": "", "handle": ""},
+        )
+    except stripe.InvalidRequestError:
+        pass  # deleted in Stripe already

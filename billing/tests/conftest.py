@@ -1,0 +1,58 @@
+"""Billing test fixtures: the Stripe stand-in with the demo catalogue and our webhook endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from djstripe.models import Price
+from rest_framework.test import APIClient
+
+from billing.catalogue import catalogue_ensure, catalogue_sync
+from billing.stripe_local.pytest_plugin import StripeLocal
+
+
+@dataclass
+class Billing:
+    """The stand-in, the synced catalogue and helpers that drive flows the way a person does."""
+
+    stripe: StripeLocal
+    endpoint: Any
+    prices: dict[str, str]  # lookup key -> price id
+    capture: Any
+
+    def deliver(self, client: Any = None, **kwargs: Any) -> list[tuple[str, int]]:
+        """Delivers every queued webhook (signed) through Django's test client, running the
+        on-commit side effects (e-mails) as a committed transaction would."""
+        from django.test import Client
+
+        with self.capture(execute=True):
+            return self.stripe.deliver_webhooks(client or Client(), **kwargs)
+
+    def checkout(
+        self, client: APIClient, lookup_key: str, *, card: str = "4242424242424242", **kwargs: Any
+    ) -> Any:
+        """Opens a checkout through the API, pays it on the hosted page, and delivers the events."""
+        response = client.post(
+            "/api/v1/billing/checkout-session/", {"price_id": self.prices[lookup_key]}, format="json"
+        )
+        assert response.status_code == 201, response.content
+        page = self.stripe.pay_checkout(response.json()["url"], card=card, **kwargs)
+        self.deliver()
+        return page
+
+
+@pytest.fixture
+def billing(stripe_local, django_capture_on_commit_callbacks, db) -> Billing:
+    endpoint = stripe_local.webhook_endpoint()
+    catalogue_ensure()
+    catalogue_sync()
+    billing = Billing(
+        stripe=stripe_local,
+        endpoint=endpoint,
+        prices={p.lookup_key: p.id for p in Price.objects.exclude(lookup_key=None)},
+        capture=django_capture_on_commit_callbacks,
+    )
+    billing.deliver()  # the catalogue's own product.* / price.* events
+    return billing

@@ -1,0 +1,178 @@
+"""Billing pages: pricing, subscribe, the checkout success page and the billing settings page.
+
+Each view parses input, calls one service or selector, and renders or redirects; a service's
+``ApplicationError`` becomes a message on the page, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from billing import selectors, services
+from billing.entitlements import entitlements_for
+from billing.forms import ChangeConfirmForm, PriceForm
+from config.errors import ApplicationError
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (every view here requires one)."""
+    return cast("User", request.user)
+
+
+class _SeeOther(HttpResponseRedirect):
+    status_code = 303
+
+
+@require_GET
+def pricing(request: HttpRequest) -> HttpResponse:
+    interval = "year" if request.GET.get("interval") == "year" else "month"
+    signed_in = request.user.is_authenticated
+    current = entitlements_for(user=_user(request)).plan if signed_in else ""
+    subscription = selectors.subscription_live_for_user(user=_user(request)) if signed_in else None
+    plans = []
+    for entry in selectors.plan_catalogue():
+        price = entry.yearly if interval == "year" else entry.monthly
+        plans.append({"entry": entry, "price": price, "is_current": entry.plan.code == current})
+    return render(
+        request,
+        "billing/pricing.html",
+        {"plans": plans, "interval": interval, "has_subscription": subscription is not None},
+    )
+
+
+@login_required
+@require_POST
+def subscribe(request: HttpRequest) -> HttpResponse:
+    form = PriceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a plan.")
+        return redirect("billing:pricing")
+    try:
+        url = services.checkout_session_create(user=_user(request), price_id=form.cleaned_data["price_id"])
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:pricing")
+    return _SeeOther(url)
+
+
+def _success_context(request: HttpRequest) -> dict[str, Any]:
+    summary = selectors.subscription_summary(user=_user(request))
+    ready = summary is not None and summary["status"] in ("active", "trialing")
+    return {
+        "summary": summary,
+        "ready": ready,
+        "failed": summary is not None and summary["status"] == "incomplete",
+    }
+
+
+@login_required
+@require_GET
+def success(request: HttpRequest) -> HttpResponse:
+    """Shows what the webhooks recorded; the redirect from Checkout proves nothing by itself."""
+    template = "billing/_success_status.html" if request.htmx else "billing/success.html"  # type: ignore[attr-defined]
+    return render(request, template, _success_context(request))
+
+
+@login_required
+@require_GET
+def billing_settings(request: HttpRequest) -> HttpResponse:
+    invoices = [
+        selectors.invoice_row(i)
+        for i in selectors.invoices_for_user(user=_user(request)).order_by("-created")[:24]
+    ]
+    catalogue = selectors.plan_catalogue()
+    summary = selectors.subscription_summary(user=_user(request))
+    return render(
+        request,
+        "billing/settings.html",
+        {
+            "summary": summary,
+            "entitlements": entitlements_for(user=_user(request)),
+            "payment_method": selectors.payment_method_for_user(user=_user(request)),
+            "invoices": invoices,
+            "catalogue": [e for e in catalogue if e.product is not None],
+            "has_customer": selectors.customer_for_user(user=_user(request)) is not None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest) -> HttpResponse:
+    try:
+        services.subscription_cancel(user=_user(request))
+        messages.success(request, "Your subscription will end at the end of the period.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:settings")
+
+
+@login_required
+@require_POST
+def resume(request: HttpRequest) -> HttpResponse:
+    try:
+        services.subscription_resume(user=_user(request))
+        messages.success(request, "Your subscription will renew.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:settings")
+
+
+@login_required
+def change(request: HttpRequest) -> HttpResponse:
+    """GET: the proration preview with a confirm button. POST: the change itself."""
+    if request.method == "POST":
+        form = ChangeConfirmForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Preview the change again.")
+            return redirect("billing:settings")
+        try:
+            services.subscription_change(
+                user=_user(request),
+                price_id=form.cleaned_data["price_id"],
+                proration_date=form.cleaned_data["proration_date"],
+            )
+            messages.success(request, "Your plan was changed.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("billing:settings")
+    price_form = PriceForm(request.GET)
+    if not price_form.is_valid():
+        messages.error(request, "Choose a plan.")
+        return redirect("billing:settings")
+    try:
+        preview = services.subscription_change_preview(
+            user=_user(request), price_id=price_form.cleaned_data["price_id"]
+        )
+        price, plan = selectors.price_get_for_sale(price_id=preview["price_id"])
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:settings")
+    return render(
+        request,
+        "billing/change.html",
+        {
+            "preview": preview,
+            "plan": plan,
+            "price": price,
+            "proration": preview["proration_amount"] / 100,
+            "amount_due": preview["amount_due"] / 100,
+        },
+    )
+
+
+@login_required
+@require_POST
+def portal(request: HttpRequest) -> HttpResponse:
+    try:
+        return _SeeOther(services.portal_session_create(user=_user(request)))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("billing:settings")

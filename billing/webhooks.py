@@ -1,0 +1,147 @@
+"""Reactions to Stripe events: one small handler per event type, connected to dj-stripe's signals.
+
+dj-stripe has already verified the signature, stored the Event once per event id and synced the
+object by re-fetching it from Stripe before these run (its handlers connect first), inside the
+same transaction. So each handler reads the *current* synced object, not the event payload
+(which may be stale when events arrive out of order), and calls one service. A handler that
+raises rolls the event back and makes the endpoint answer 500, so Stripe retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from djstripe.models import Charge, Customer, Event, Invoice, Subscription
+from djstripe.signals import WEBHOOK_SIGNALS
+
+from billing import services
+from billing.entitlements import entitlements_invalidate, entitlements_invalidate_all
+
+logger = logging.getLogger(__name__)
+
+
+def _object(event: Event) -> dict[str, Any]:
+    return dict((event.data or {}).get("object") or {})
+
+
+def _id(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(value or "")
+
+
+def _subscription(event: Event) -> Subscription | None:
+    return Subscription.objects.select_related("customer__subscriber").filter(id=_id(_object(event))).first()
+
+
+def _customer(customer_id: str) -> Customer | None:
+    return (
+        Customer.objects.select_related("subscriber").filter(id=customer_id).first() if customer_id else None
+    )
+
+
+def on_subscription_changed(sender: Any, event: Event, **kwargs: Any) -> None:
+    subscription = _subscription(event)
+    if subscription is not None:
+        services.subscription_changed(subscription=subscription)
+
+
+def on_trial_will_end(sender: Any, event: Event, **kwargs: Any) -> None:
+    subscription = _subscription(event)
+    if subscription is not None:
+        services.subscription_changed(subscription=subscription)
+        services.trial_ending_notify(subscription=subscription)
+
+
+def _invoice_parts(event: Event) -> tuple[str, str | None, Customer | None]:
+    payload = _object(event)
+    invoice = Invoice.objects.filter(id=_id(payload)).first()
+    data = invoice.stripe_data if invoice is not None else payload
+    subscription_id = _id(data.get("subscription")) or None
+    return _id(payload), subscription_id, _customer(_id(data.get("customer")))
+
+
+def on_invoice_payment_failed(sender: Any, event: Event, **kwargs: Any) -> None:
+    invoice_id, subscription_id, customer = _invoice_parts(event)
+    services.payment_failed_record(invoice_id=invoice_id, subscription_id=subscription_id, customer=customer)
+
+
+def on_invoice_paid(sender: Any, event: Event, **kwargs: Any) -> None:
+    _invoice_id, subscription_id, customer = _invoice_parts(event)
+    services.invoice_paid_record(subscription_id=subscription_id, customer=customer)
+
+
+def on_invoice_other(sender: Any, event: Event, **kwargs: Any) -> None:
+    _invoice_id, _subscription_id, customer = _invoice_parts(event)
+    if customer is not None and customer.subscriber_id:
+        entitlements_invalidate(user_id=customer.subscriber_id)
+
+
+def on_checkout_completed(sender: Any, event: Event, **kwargs: Any) -> None:
+    payload = _object(event)
+    if payload.get("mode") == "subscription":
+        services.checkout_completed_link(session_data=payload)
+
+
+def on_customer_changed(sender: Any, event: Event, **kwargs: Any) -> None:
+    customer = _customer(_id(_object(event)))
+    if customer is not None and customer.subscriber_id:
+        entitlements_invalidate(user_id=customer.subscriber_id)
+
+
+def on_catalogue_changed(sender: Any, event: Event, **kwargs: Any) -> None:
+    entitlements_invalidate_all()
+
+
+def on_charge_refunded(sender: Any, event: Event, **kwargs: Any) -> None:
+    payload = _object(event)
+    charge = Charge.objects.filter(id=_id(payload)).first()
+    data = charge.stripe_data if charge is not None else payload
+    services.refund_notify(
+        charge_id=_id(payload),
+        amount_refunded=int(data.get("amount_refunded") or 0),
+        currency=str(data.get("currency") or "usd"),
+        customer=_customer(_id(data.get("customer"))),
+    )
+
+
+HANDLERS: dict[str, Any] = {
+    "customer.subscription.created": on_subscription_changed,
+    "customer.subscription.updated": on_subscription_changed,
+    "customer.subscription.deleted": on_subscription_changed,
+    "customer.subscription.paused": on_subscription_changed,
+    "customer.subscription.resumed": on_subscription_changed,
+    "customer.subscription.pending_update_applied": on_subscription_changed,
+    "customer.subscription.pending_update_expired": on_subscription_changed,
+    "customer.subscription.trial_will_end": on_trial_will_end,
+    "invoice.payment_failed": on_invoice_payment_failed,
+    "invoice.paid": on_invoice_paid,
+    "invoice.payment_succeeded": on_invoice_paid,
+    "invoice.finalized": on_invoice_other,
+    "invoice.created": on_invoice_other,
+    "invoice.updated": on_invoice_other,
+    "invoice.voided": on_invoice_other,
+    "invoice.marked_uncollectible": on_invoice_other,
+    "checkout.session.completed": on_checkout_completed,
+    "customer.created": on_customer_changed,
+    "customer.updated": on_customer_changed,
+    "customer.deleted": on_customer_changed,
+    "product.created": on_catalogue_changed,
+    "product.updated": on_catalogue_changed,
+    "product.deleted": on_catalogue_changed,
+    "price.created": on_catalogue_changed,
+    "price.updated": on_catalogue_changed,
+    "price.deleted": on_catalogue_changed,
+    "charge.refunded": on_charge_refunded,
+}
+
+
+def connect() -> None:
+    """Connects every handler (idempotent: ``dispatch_uid`` per event type)."""
+    for event_type, handler in HANDLERS.items():
+        signal = WEBHOOK_SIGNALS.get(event_type)
+        if signal is None:  # pragma: no cover - dj-stripe knows every type listed above
+            logger.warning("dj-stripe has no signal for %s", event_type)
+            continue
+        signal.connect(handler, sender=Event, dispatch_uid=f"billing:{event_type}", weak=False)

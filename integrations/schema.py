@@ -1,0 +1,98 @@
+"""OpenAPI: the API-key security scheme and each operation's required scope.
+
+``ScopedAutoSchema`` (settings ``DEFAULT_SCHEMA_CLASS``) adds to every operation:
+- ``x-required-scopes``: the scope an API key needs for it (empty when keys are refused);
+- a line in its description saying the same in words;
+- the error responses every endpoint can give (401, 403, 429) in the project's error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
+
+from integrations.scopes import RequiredScopes
+
+ERROR_COMPONENT = "Error"
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+            "required": ["code", "message", "fields"],
+        }
+    },
+    "required": ["error"],
+}
+ERROR_RESPONSES = {
+    "401": "Not signed in, or the API key is unknown, malformed, expired or revoked.",
+    "403": "Not allowed; for an API key, the key lacks the required scope.",
+    "429": "Rate limited; see the Retry-After header.",
+}
+
+
+def needed_scope(view: Any, method: str) -> tuple[bool, str | None]:
+    """(whether the view declares its scopes, the scope an API key needs for ``method``)."""
+    declared = getattr(view, "required_scopes", None)
+    if not isinstance(declared, RequiredScopes):
+        return False, None
+    return True, declared.for_method(method)
+
+
+class APIKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "integrations.authentication.APIKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        definition = build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")  # noqa: S106
+        definition["description"] = (
+            "A personal API key (`relay_live_…`), made on the API keys settings page. "
+            "Each operation lists the scope it needs in `x-required-scopes`."
+        )
+        return definition
+
+    def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]] | None:  # type: ignore[override]
+        _, scope = needed_scope(auto_schema.view, auto_schema.method)
+        # Operations that refuse keys do not list the key scheme at all.
+        return {self.name: []} if scope is not None else None
+
+
+class ScopedAutoSchema(AutoSchema):
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        _, scope = needed_scope(self.view, self.method)
+        operation["x-required-scopes"] = [scope] if scope else []
+        line = (
+            f"**API key scope:** `{scope}`."
+            if scope
+            else "**API keys:** not accepted; sign in with a session."
+        )
+        description = operation.get("description", "")
+        operation["description"] = f"{description}\n\n{line}" if description else line
+        self._add_error_responses(operation)
+        return operation
+
+    def _add_error_responses(self, operation: dict[str, Any]) -> None:
+        component = ResolvedComponent(
+            name=ERROR_COMPONENT, type=ResolvedComponent.SCHEMA, object=ERROR_COMPONENT, schema=ERROR_SCHEMA
+        )
+        self.registry.register_on_missing(component)
+        responses = operation.setdefault("responses", {})
+        for status_code, description in ERROR_RESPONSES.items():
+            responses.setdefault(
+                status_code,
+                {"description": description, "content": {"application/json": {"schema": component.ref}}},
+            )

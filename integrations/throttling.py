@@ -1,0 +1,81 @@
+"""Per-key rate limit by the owner's plan, counted in the cache (Redis in production)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from billing.entitlements import entitlements_for
+from config.errors import RateLimitedError
+from integrations.models import ApiKey
+
+WINDOW_SECONDS = 60
+# The plan's limit is asked of billing at most once a minute per user and process, not on every
+# request: a plan change reaches running keys within a minute.
+LIMIT_MEMO_SECONDS = 60
+_limits: dict[int, tuple[float, int]] = {}
+
+
+def _requests_per_minute(user: Any) -> int:
+    now = time.monotonic()
+    memo = _limits.get(user.pk)
+    if memo is not None and memo[0] > now:
+        return memo[1]
+    limit = entitlements_for(user=user).api_requests_per_minute
+    if len(_limits) > 10_000:
+        _limits.clear()
+    _limits[user.pk] = (now + LIMIT_MEMO_SECONDS, limit)
+    return limit
+
+
+def _count(counter: str, ttl: int) -> int:
+    """Adds one to a window's counter and returns it: one round trip on Redis (INCR and EXPIRE
+    in a pipeline), add-then-incr on other caches."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        key = cache.make_and_validate_key(counter)
+        client = cache._cache.get_client(key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, ttl)
+        return int(pipe.execute()[0])
+    cache.add(counter, 0, ttl)
+    try:
+        return cache.incr(counter)
+    except ValueError:  # evicted between add and incr
+        cache.set(counter, 1, ttl)
+        return 1
+
+
+class ApiKeyRateThrottle(BaseThrottle):
+    """Limits each API key to its owner's plan's ``api_requests_per_minute``.
+
+    A fixed one-minute window with an atomic counter: at most twice the limit can pass around a
+    window's edge, which is fine for a fairness limit. Session requests are not counted here.
+    Over the limit: 429 ``rate_limited`` with ``Retry-After`` (seconds to the next window).
+    """
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        api_key = request.auth
+        if not isinstance(api_key, ApiKey):
+            return True
+        limit = _requests_per_minute(request.user)
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        counter = f"integrations:apikey-throttle:{api_key.pk}:{window}"
+        count = _count(counter, WINDOW_SECONDS * 2)
+        if count > limit:
+            retry_after = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+            raise RateLimitedError(
+                f"This API key may make {limit} requests a minute on your plan. "
+                f"Try again in {retry_after} seconds.",
+                retry_after=retry_after,
+                extra={"limit": limit},
+            )
+        return True

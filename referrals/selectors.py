@@ -1,0 +1,86 @@
+"""Reads for referrals, scoped to the acting user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from accounts.models import User
+from referrals.models import Click, Referral, Reward
+
+
+@dataclass(frozen=True)
+class ReferralStats:
+    clicks: int
+    signups: int
+    conversions: int
+    credit_earned_cents: int
+    credit_pending_cents: int
+
+
+def format_money(cents: int, currency: str = "usd") -> str:
+    """``1250, "usd"`` → ``12.50 USD``."""
+    return f"{cents / 100:.2f} {currency.upper()}"
+
+
+def mask_email(email: str) -> str:
+    """``alice@example.com`` → ``al***@e***.com``: enough to recognise a friend, not to write to them."""
+    local, _, domain = email.partition("@")
+    name, dot, tld = domain.rpartition(".")
+    if not dot:
+        name, tld = domain, ""
+    masked_domain = f"{name[:1]}***" + (f".{tld}" if tld else "")
+    return f"{local[:2]}***@{masked_domain}"
+
+
+def referrals_for_referrer(*, user: User) -> QuerySet[Referral]:
+    """The users this user referred, newest first (the referred user is joined)."""
+    return Referral.objects.filter(referrer=user).select_related("referred").order_by("-created_at", "-id")
+
+
+def rewards_for_user(*, user: User) -> QuerySet[Reward]:
+    """The user's rewards ledger, newest first (the referral and its referred user are joined)."""
+    return (
+        Reward.objects.filter(beneficiary=user)
+        .select_related("referral__referred")
+        .order_by("-created_at", "-id")
+    )
+
+
+def referral_of_user(*, user: User) -> Referral | None:
+    """Who referred this user, if anyone."""
+    return Referral.objects.filter(referred=user).select_related("referrer").first()
+
+
+def referral_stats_for_user(*, user: User) -> ReferralStats:
+    """Clicks on the user's link, sign-ups, conversions and credit (in three queries)."""
+    clicks = Click.objects.filter(referrer=user).count()
+    counts = Referral.objects.filter(referrer=user).aggregate(
+        signups=Count("id", filter=~Q(status=Referral.Status.REJECTED)),
+        conversions=Count("id", filter=Q(converted_at__isnull=False) & ~Q(status=Referral.Status.REJECTED)),
+    )
+    credit = Reward.objects.filter(beneficiary=user).aggregate(
+        earned=Sum("amount_cents", filter=Q(status=Reward.Status.GRANTED)),
+        pending=Sum("amount_cents", filter=Q(status=Reward.Status.PENDING)),
+    )
+    return ReferralStats(
+        clicks=clicks,
+        signups=counts["signups"] or 0,
+        conversions=counts["conversions"] or 0,
+        credit_earned_cents=credit["earned"] or 0,
+        credit_pending_cents=credit["pending"] or 0,
+    )
+
+
+def card_fingerprints_for_user(*, user: User) -> frozenset[str]:
+    """Fingerprints of the cards the user paid with or saved (from dj-stripe's synced rows)."""
+    from djstripe.models import Charge, PaymentMethod
+
+    saved = PaymentMethod.objects.filter(customer__subscriber=user).values_list(
+        "stripe_data__card__fingerprint", flat=True
+    )
+    charged = Charge.objects.filter(customer__subscriber=user).values_list(
+        "stripe_data__payment_method_details__card__fingerprint", flat=True
+    )
+    return frozenset(str(fp) for fp in [*saved, *charged] if fp)

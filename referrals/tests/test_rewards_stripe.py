@@ -1,0 +1,177 @@
+"""End to end on the Stripe stand-in: link → sign-up → discounted checkout → invoice.paid →
+hold → credit on the referrer's Stripe balance; refunds cancel or reverse it."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import stripe
+from django.db import close_old_connections
+from django.test import Client
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tests.factories import UserFactory
+from billing.tests.factories import post_webhook
+from referrals.models import Referral, Reward
+from referrals.rewards import referral_checkout_discounts, rewards_grant_due
+from referrals.tasks import referral_rewards_grant_due
+from referrals.tests.factories import referrer_code, signup_payload
+
+pytestmark = pytest.mark.django_db
+
+
+def _referred_user_via_link(referrer: User, n: int = 1) -> tuple[User, APIClient]:
+    visitor = Client()
+    visitor.get(f"/r/{referrer_code(referrer)}", REMOTE_ADDR="198.51.100.7")
+    response = visitor.post("/accounts/signup/", signup_payload(n), REMOTE_ADDR="198.51.100.7")
+    assert response.status_code == 302
+    referred = User.objects.get(handle=f"new{n}")
+    api = APIClient()
+    api.force_login(referred)
+    return referred, api
+
+
+def _balance(user: User) -> int:
+    from billing.selectors import customer_for_user
+
+    customer = customer_for_user(user=user)
+    return int(stripe.Customer.retrieve(customer.id).balance) if customer else 0
+
+
+def _paid_invoice(user: User) -> dict:
+    from billing.selectors import customer_for_user
+
+    invoices = stripe.Invoice.list(customer=customer_for_user(user=user).id).data
+    return next(i for i in invoices if i.status == "paid" and i.amount_paid > 0)
+
+
+def test_referred_user_pays_with_discount_and_referrer_is_credited_after_the_hold(billing, settings):
+    settings.REFERRAL_REFERRER_CREDIT_CENTS = 700
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+    assert referral_checkout_discounts(referred) == [{"coupon": settings.REFERRAL_COUPON_ID}]
+
+    billing.checkout(api, "team_monthly")
+
+    invoice = _paid_invoice(referred)
+    assert invoice.amount_paid == 2400 * 80 // 100  # 20% off the first invoice
+    referral = Referral.objects.get(referred=referred)
+    assert referral.status == Referral.Status.CONVERTED
+    reward = Reward.objects.get()
+    assert (reward.status, reward.amount_cents, reward.beneficiary) == ("pending", 700, referrer)
+    assert reward.stripe_invoice_id == invoice.id and reward.stripe_charge_id == invoice.charge
+    assert referral_checkout_discounts(referred) == []  # first subscription only
+
+    # Still on hold: nothing is granted.
+    assert rewards_grant_due() == 0
+    assert _balance(referrer) == 0
+
+    assert rewards_grant_due(now=timezone.now() + timedelta(days=15)) == 1
+    reward.refresh_from_db()
+    assert reward.status == Reward.Status.GRANTED
+    assert reward.stripe_balance_transaction_id.startswith("cbtxn_")
+    assert _balance(referrer) == -700  # a credit Stripe applies to the referrer's next invoice
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.REWARDED
+    # Running the beat task again grants nothing twice.
+    referral_rewards_grant_due.delay()
+    assert _balance(referrer) == -700
+
+    api_ref = APIClient()
+    api_ref.force_login(referrer)
+    stats = api_ref.get("/api/v1/referrals/stats").json()
+    assert stats["credit_earned_cents"] == 700 and stats["conversions"] == 1
+    assert api_ref.get("/api/v1/referrals/rewards").json()["results"][0]["status"] == "granted"
+
+    # A refund after granting reverses the credit.
+    stripe.Refund.create(charge=invoice.charge)
+    assert ("charge.refunded", 200) in billing.deliver()
+    reward.refresh_from_db()
+    assert reward.status == Reward.Status.REVERSED
+    assert reward.stripe_reversal_transaction_id.startswith("cbtxn_")
+    assert _balance(referrer) == 0
+
+
+def test_refund_within_the_hold_cancels_the_reward(billing):
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+    billing.checkout(api, "team_monthly")
+    stripe.Refund.create(charge=_paid_invoice(referred).charge)
+    billing.deliver()
+    reward = Reward.objects.get()
+    assert reward.status == Reward.Status.CANCELLED
+    assert rewards_grant_due(now=timezone.now() + timedelta(days=30)) == 0
+    assert _balance(referrer) == 0
+
+
+def test_duplicate_invoice_paid_gives_one_reward(billing, client):
+    referrer = UserFactory()
+    _referred, api = _referred_user_via_link(referrer)
+    billing.checkout(api, "team_monthly")
+    event = billing.stripe.events("invoice.paid")[0]
+    for _ in range(2):
+        with billing.capture(execute=True):
+            assert post_webhook(client, billing.endpoint, event).status_code == 200
+    assert Reward.objects.count() == 1
+
+
+def test_out_of_order_delivery_gives_one_reward(billing):
+    referrer = UserFactory()
+    _referred, api = _referred_user_via_link(referrer)
+    response = api.post("/api/v1/billing/checkout-session/", {"price_id": billing.prices["team_monthly"]}, format="json")
+    billing.stripe.pay_checkout(response.json()["url"])
+    billing.deliver(order="reversed")
+    assert Reward.objects.count() == 1
+    assert Reward.objects.get().status == Reward.Status.PENDING
+
+
+def test_flagged_referral_pays_full_price_and_earns_nothing(billing):
+    referrer = UserFactory()
+    referrer_client = Client()
+    referrer_client.force_login(referrer)
+    referrer_client.get("/settings/referrals/", REMOTE_ADDR="198.51.100.7")  # same IP as the sign-up
+    referred, api = _referred_user_via_link(referrer)
+    assert Referral.objects.get(referred=referred).status == Referral.Status.FLAGGED
+    billing.checkout(api, "team_monthly")
+    assert _paid_invoice(referred).amount_paid == 2400
+    assert not Reward.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_invoice_paid_webhooks_give_one_reward(billing):
+    referrer = UserFactory()
+    _referred, api = _referred_user_via_link(referrer)
+    response = api.post("/api/v1/billing/checkout-session/", {"price_id": billing.prices["team_monthly"]}, format="json")
+    billing.stripe.pay_checkout(response.json()["url"])
+    # Everything but invoice.paid first, so the race is on the reward.
+    deliveries = billing.stripe.engine.take_deliveries()
+    paid = [d for d in deliveries if billing.stripe.engine.get("event", d["event"])["type"] == "invoice.paid"]
+    for d in deliveries:
+        if d not in paid:
+            billing.stripe.engine.requeue(d, status=0)
+    billing.deliver()
+    assert not Reward.objects.exists()
+    event = billing.stripe.engine.out(billing.stripe.engine.get("event", paid[0]["event"]))
+
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def deliver() -> None:
+        try:
+            barrier.wait()
+            statuses.append(post_webhook(Client(raise_request_exception=False), billing.endpoint, event).status_code)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 200 in statuses
+    assert Reward.objects.count() == 1
+    assert Reward.objects.get().status == Reward.Status.PENDING

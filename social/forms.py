@@ -1,0 +1,74 @@
+"""Forms of the social pages. They only parse input; the rules live in social.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from social.models import Post, Report
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class PostForm(forms.Form):
+    text = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What are you working on?"}),
+    )
+    visibility = forms.ChoiceField(choices=Post.Visibility.choices, initial=Post.Visibility.PUBLIC)
+    content_warning = forms.CharField(required=False, max_length=200, label="Content warning (optional)")
+    images = MultipleFileField(required=False, label="Images (up to 4)")
+    alt_texts = forms.CharField(
+        required=False,
+        label="Image descriptions, one line per image",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def alt_text_list(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data.get("alt_texts", "").splitlines()]
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Write a reply"})
+    )
+    visibility = forms.ChoiceField(choices=Post.Visibility.choices, initial=Post.Visibility.PUBLIC)
+
+
+class PostEditForm(forms.Form):
+    text = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
+    content_warning = forms.CharField(required=False, max_length=200)
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(choices=Report.Reason.choices)
+    comment = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class MuteForm(forms.Form):
+    DURATIONS = [("", "Until I unmute"), ("60", "1 hour"), ("1440", "1 day"), ("10080", "1 week")]
+    duration_minutes = forms.TypedChoiceField(
+        choices=DURATIONS, required=False, coerce=int, empty_value=None, label="For"
+    )
+
+
+class SearchForm(forms.Form):
+    TYPES = [("posts", "Posts"), ("users", "People"), ("tags", "Hashtags")]
+    q = forms.CharField(max_length=200, required=False, label="Search")
+    type = forms.ChoiceField(choices=TYPES, required=False, initial="posts")

@@ -1,0 +1,97 @@
+"""Every list costs the same number of queries with 1 row and with 20 rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from social import services
+from social.tests.factories import make_follow, make_post, make_user, png_upload
+
+pytestmark = pytest.mark.django_db
+
+
+def api(user) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def count_queries(client, url, params=None) -> tuple[int, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url, params or {})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    rows = len(body["results"]) if "results" in body else len(body)
+    return len(ctx.captured_queries), rows
+
+
+def build(n: int):
+    """A viewer following an author with ``n`` posts (each liked, reposted, with an image, a reply)."""
+    viewer, author = make_user(), make_user()
+    make_follow(viewer, author)
+    make_follow(author, viewer)
+    posts = []
+    for i in range(n):
+        images = [services.ImageUpload(png_upload(), "alt")] if i % 2 == 0 else []
+        post = make_post(author, f"post number {i} #many #many{i} @{viewer.handle}", images=images)
+        services.like_create(user=viewer, post_id=post.pk)
+        services.bookmark_create(user=viewer, post_id=post.pk)
+        make_post(viewer, f"reply {i}", reply_to_id=(posts[0] if posts else post).pk)
+        extra = make_user()
+        services.follow_create(follower=extra, followee=author)
+        services.follow_create(follower=viewer, followee=extra)
+        posts.append(post)
+    services.post_pin(user=author, post_id=posts[0].pk)
+    return viewer, author, posts
+
+
+LISTS = [
+    "/api/v1/feeds/home/",
+    "/api/v1/feeds/explore/",
+    "/api/v1/users/{author}/posts/",
+    "/api/v1/users/{author}/followers/",
+    "/api/v1/users/{viewer}/following/",
+    "/api/v1/tags/many/posts/",
+    "/api/v1/bookmarks/",
+    "/api/v1/notifications/",
+    "/api/v1/posts/{first}/replies/",
+    "/api/v1/search/posts/?q=number",
+    "/api/v1/search/users/?q=user",
+    "/api/v1/search/hashtags/?q=ma",
+]
+PAGES = ["/", "/explore/", "/@{author}", "/tags/many/", "/notifications/", "/posts/{first}/", "/search/?q=number"]
+
+
+def _urls(template_list, viewer, author, posts):
+    return [t.format(author=author.handle, viewer=viewer.handle, first=posts[0].pk) for t in template_list]
+
+
+@pytest.mark.parametrize("index", range(len(LISTS)))
+def test_api_lists_constant_queries(index, settings):
+    settings.SOCIAL_RATE_LIMITS = {"post": "1000/m", "reply": "1000/m", "follow": "1000/m"}
+    small = build(1)
+    url_small = _urls(LISTS, *small)[index]
+    queries_one, rows_one = count_queries(api(small[0]), url_small)
+    big = build(20)
+    url_big = _urls(LISTS, *big)[index]
+    queries_many, rows_many = count_queries(api(big[0]), url_big)
+    assert rows_many > rows_one >= 1, (rows_one, rows_many)
+    assert queries_one == queries_many, url_big
+
+
+@pytest.mark.parametrize("index", range(len(PAGES)))
+def test_pages_constant_queries(index, settings, client):
+    settings.SOCIAL_RATE_LIMITS = {"post": "1000/m", "reply": "1000/m", "follow": "1000/m"}
+    counts = []
+    for n in (1, 20):
+        viewer, author, posts = build(n)
+        client.force_login(viewer)
+        url = _urls(PAGES, viewer, author, posts)[index]
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], PAGES[index]
