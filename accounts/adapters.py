@@ -9,10 +9,8 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from allauth.usersessions.models import UserSession
 from django import forms
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
-from django.forms import BaseForm
 from django.http import HttpRequest
 
 from accounts.models import HANDLE_VALIDATOR, RESERVED_HANDLES, User
@@ -33,17 +31,6 @@ class AccountAdapter(DefaultAccountAdapter):
         if len(email) > max_length:
             raise forms.ValidationError(f"Use an e-mail address of at most {max_length} characters.")
         return super().clean_email(email)
-
-    def save_user(
-        self, request: HttpRequest, user: AbstractBaseUser, form: BaseForm, commit: bool = True
-    ) -> AbstractBaseUser:
-        """Every new account gets its profile in the same transaction as the user row."""
-        from accounts.services import profile_ensure
-
-        saved = super().save_user(request, user, form, commit=commit)
-        if commit and isinstance(saved, User):
-            profile_ensure(user=saved)
-        return saved
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The same client IP as the security log's (``accounts.request_info.client_ip``).
@@ -66,6 +53,9 @@ class AccountAdapter(DefaultAccountAdapter):
         the account owner signing in from another address is never locked out by somebody
         else's failures. allauth's default key is the account alone, which would let anyone
         lock a victim out by typing wrong passwords for their e-mail.
+
+        This overrides a private allauth method; accounts/tests/test_security_ratelimit.py
+        fails if an allauth upgrade stops calling it.
         """
         from allauth.core.internal.ratelimit import get_ip
 

@@ -15,6 +15,7 @@ from django.http import HttpRequest
 
 from accounts.models import RESERVED_HANDLES, Profile, SecurityEvent, User
 from accounts.services import user_deactivate
+from accounts.services_account import account_delete
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -169,6 +170,14 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         # The add page has no profile or log yet (the profile is created with the user).
         return self.inlines if obj is not None else ()
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        # The same deletion as the user's own: every app's eraser runs (Stripe, files, sessions).
+        account_delete(user=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            account_delete(user=user)
 
     @admin.action(description="Deactivate selected users (ends their sessions)", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -39,6 +39,7 @@ class ProfileForm(forms.Form):
     )
     location = forms.CharField(max_length=60, required=False)
     timezone = forms.ChoiceField(
+        label="Time zone",
         choices=_timezone_choices,
         validators=[validate_timezone],
         help_text="Times on the site are shown in it.",

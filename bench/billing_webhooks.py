@@ -80,7 +80,9 @@ from billing.stripe_local.server import start  # noqa: E402
 
 def _post(client: Client, path: str, body: bytes, secret: str) -> int:
     signature = Engine.sign(body, secret)
-    return client.post(path, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature).status_code
+    return client.post(
+        path, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+    ).status_code
 
 
 def _deliver_all(handle: StripeLocal, *, hold: str | None = None) -> list[dict]:
@@ -163,7 +165,11 @@ def main() -> None:
         # Warm state: one paying user (the events re-fetch their subscription/invoice/customer).
         _subscribe(handle, card="4242424242424242", lookup_key="team_monthly")
         _deliver_all(handle)
-        samples = {t: handle.events(t)[-1] for t in ("customer.subscription.updated", "invoice.paid", "customer.updated") if handle.events(t)}
+        samples = {
+            t: handle.events(t)[-1]
+            for t in ("customer.subscription.updated", "invoice.paid", "customer.updated")
+            if handle.events(t)
+        }
         if "customer.subscription.updated" not in samples:
             samples["customer.subscription.created"] = handle.events("customer.subscription.created")[-1]
 
@@ -200,7 +206,9 @@ def main() -> None:
         events = Event.objects.filter(id=failed["id"]).count()
         notes = BillingNotification.objects.filter(stripe_object_id=invoice_id).count()
         mails = len([m for m in mail.outbox if "payment failed" in m.subject])
-        print(f"  same event id x50:      statuses {sorted(set(statuses))}  Event rows {events}  notifications {notes}  e-mails {mails}")
+        print(
+            f"  same event id x50:      statuses {sorted(set(statuses))}  Event rows {events}  notifications {notes}  e-mails {mails}"
+        )
         ok_same = events == 1 and notes == 1 and mails == 1
 
         bodies = [json.dumps(dict(failed, id=f"evt_benchdup{i:04d}x")).encode() for i in range(50)]
@@ -208,7 +216,9 @@ def main() -> None:
         events = Event.objects.filter(type="invoice.payment_failed").count()
         notes = BillingNotification.objects.filter(stripe_object_id=invoice_id).count()
         mails = len([m for m in mail.outbox if "payment failed" in m.subject])
-        print(f"  50 event ids, 1 invoice: statuses {sorted(set(statuses))}  Event rows {events}  notifications {notes}  e-mails {mails}")
+        print(
+            f"  50 event ids, 1 invoice: statuses {sorted(set(statuses))}  Event rows {events}  notifications {notes}  e-mails {mails}"
+        )
         ok_distinct = notes == 1 and mails == 1
         print("RESULT:", "exactly one side effect" if ok_same and ok_distinct else "DUPLICATE SIDE EFFECTS")
     finally:

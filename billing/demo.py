@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
-from djstripe.models import Invoice, Price, Subscription
+from djstripe.models import Customer, Invoice, Price, Subscription
 
 from billing.entitlements import entitlements_invalidate
 from billing.selectors import subscription_live_for_user
@@ -34,7 +34,9 @@ def seed(*, users: list[User], stdout: Any) -> None:
     try:
         customer = customer_get_or_create(user=alice)
         card = stripe.PaymentMethod.attach("pm_card_visa", customer=customer.id)
-        stripe.Customer.modify(customer.id, invoice_settings={"default_payment_method": card.id})
+        Customer.sync_from_stripe_data(
+            stripe.Customer.modify(customer.id, invoice_settings={"default_payment_method": card.id})
+        )
         created = stripe.Subscription.create(
             customer=customer.id,
             items=[{"price": price.id}],

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -114,13 +115,27 @@ def compute_entitlements(*, user: User, now: datetime) -> tuple[Entitlements, da
 
 
 def entitlements_invalidate(*, user_id: int) -> None:
-    """Drops the cached answer for one user (called when their subscription changes)."""
-    cache.delete_many([_cache_key(user_id), f"billing:past-due:{user_id}"])
+    """Drops the cached answer for one user (called when their subscription changes).
+
+    Dropped now and again after the surrounding transaction commits: a request that read the
+    old rows in between must not leave a stale answer in the cache for its whole lifetime.
+    """
+
+    def drop() -> None:
+        cache.delete_many([_cache_key(user_id), f"billing:past-due:{user_id}"])
+
+    drop()
+    transaction.on_commit(drop)
 
 
 def entitlements_invalidate_all() -> None:
     """Drops every cached answer at once (called when a plan's product or price changes)."""
-    try:
-        cache.incr(_CATALOGUE_VERSION_KEY)
-    except ValueError:
-        cache.set(_CATALOGUE_VERSION_KEY, 1, None)
+
+    def bump() -> None:
+        try:
+            cache.incr(_CATALOGUE_VERSION_KEY)
+        except ValueError:
+            cache.set(_CATALOGUE_VERSION_KEY, 1, None)
+
+    bump()
+    transaction.on_commit(bump)

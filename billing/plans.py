@@ -26,8 +26,9 @@ LIMIT_KEYS = (
 )
 
 PAID_STATUSES = frozenset({"active", "trialing"})
-# Statuses in which a subscription still exists and blocks a second checkout.
-LIVE_STATUSES = frozenset({"active", "trialing", "past_due", "unpaid", "incomplete", "paused"})
+# Statuses in which a subscription still runs and blocks a second checkout. ("incomplete" is
+# left out: a first payment that never succeeded must not lock the person out of checkout.)
+LIVE_STATUSES = frozenset({"active", "trialing", "past_due", "unpaid", "paused"})
 
 
 @dataclass(frozen=True)

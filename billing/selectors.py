@@ -224,6 +224,7 @@ def subscription_summary(*, user: User) -> dict[str, Any] | None:
     return {
         "id": subscription.id,
         "status": status,
+        "status_label": status.replace("_", " ").capitalize(),
         "plan": plan.code if plan else "",
         "plan_name": plan.name if plan else "",
         "price_id": price.get("id") if isinstance(price, dict) else str(price),
@@ -235,4 +236,18 @@ def subscription_summary(*, user: User) -> dict[str, Any] | None:
         "trial_end": subscription.trial_end if data.get("trial_end") else None,
         "grace_ends_at": grace,
         "is_live": status in LIVE_STATUSES,
+    }
+
+
+def billing_overview(*, user: User) -> dict[str, Any]:
+    """Everything the billing settings page shows, in one call."""
+    from billing.entitlements import entitlements_for
+
+    return {
+        "summary": subscription_summary(user=user),
+        "entitlements": entitlements_for(user=user),
+        "payment_method": payment_method_for_user(user=user),
+        "invoices": [invoice_row(i) for i in invoices_for_user(user=user).order_by("-created")[:24]],
+        "catalogue": [e for e in plan_catalogue() if e.product is not None],
+        "has_customer": customer_for_user(user=user) is not None,
     }

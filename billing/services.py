@@ -57,7 +57,8 @@ def customer_get_or_create(*, user: User) -> Customer:
     """The user's Stripe customer, created in Stripe and linked as the user's subscriber if missing.
 
     Safe to call concurrently (the user's row is locked) and to retry: the Stripe call carries
-    an idempotency key derived from the user id (and how many customers of theirs were purged).
+    an idempotency key derived from the user id (with their join time, and how many customers
+    of theirs were purged).
     """
     from accounts.models import User as UserModel
 
@@ -71,7 +72,8 @@ def customer_get_or_create(*, user: User) -> Customer:
             email=user.email,
             name=user.handle,
             metadata={"djstripe_subscriber": str(user.pk), "handle": user.handle},
-            idempotency_key=f"relay-customer-{user.pk}-{purged}",
+            # The join time keeps a reused id (a reset dev database) from replaying someone else's.
+            idempotency_key=f"relay-customer-{user.pk}-{int(user.date_joined.timestamp())}-{purged}",
         )
         customer = Customer.sync_from_stripe_data(data)
     if customer.subscriber_id != user.pk:
@@ -113,8 +115,9 @@ def checkout_session_create(*, user: User, price_id: str) -> str:
         "metadata": {"user_id": str(user.pk), "plan": plan.code},
         "subscription_data": {"metadata": {"user_id": str(user.pk), "plan": plan.code}},
     }
-    if plan.trial_days and not subscriptions_for_user(user=user).exists():
-        params["subscription_data"]["trial_period_days"] = plan.trial_days
+    trial_days = plan.trial_days or int((price.recurring or {}).get("trial_period_days") or 0)
+    if trial_days and not subscriptions_for_user(user=user).exists():
+        params["subscription_data"]["trial_period_days"] = trial_days
     discounts = checkout_discounts_for(user)
     if discounts:
         params["discounts"] = discounts

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 import stripe
 from celery import shared_task
+from celery.schedules import crontab
+from django.conf import settings
 
 from billing.stripe_client import configure
+
+logger = logging.getLogger(__name__)
+
+settings.CELERY_BEAT_SCHEDULE.setdefault(
+    "billing-reconcile",
+    {"task": "billing.tasks.billing_reconcile", "schedule": crontab(hour=3, minute=20)},
+)
 
 
 @shared_task(
@@ -36,3 +47,22 @@ def customer_erase_remote(*, customer_id: str, subscription_ids: list[str]) -> N
         )
     except stripe.InvalidRequestError:
         pass  # deleted in Stripe already
+
+
+@shared_task(
+    autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def billing_reconcile() -> int:
+    """Daily: re-syncs customers, subscriptions and invoices from Stripe (for missed webhooks).
+
+    Safe to run twice: a second run finds nothing to fix. Returns the number of differences.
+    """
+    from billing.reconcile import reconcile
+
+    report = reconcile()
+    for line in report:
+        logger.warning("billing reconcile fixed: %s", line)
+    return len(report)

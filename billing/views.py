@@ -83,24 +83,7 @@ def success(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def billing_settings(request: HttpRequest) -> HttpResponse:
-    invoices = [
-        selectors.invoice_row(i)
-        for i in selectors.invoices_for_user(user=_user(request)).order_by("-created")[:24]
-    ]
-    catalogue = selectors.plan_catalogue()
-    summary = selectors.subscription_summary(user=_user(request))
-    return render(
-        request,
-        "billing/settings.html",
-        {
-            "summary": summary,
-            "entitlements": entitlements_for(user=_user(request)),
-            "payment_method": selectors.payment_method_for_user(user=_user(request)),
-            "invoices": invoices,
-            "catalogue": [e for e in catalogue if e.product is not None],
-            "has_customer": selectors.customer_for_user(user=_user(request)) is not None,
-        },
-    )
+    return render(request, "billing/settings.html", selectors.billing_overview(user=_user(request)))
 
 
 @login_required

@@ -54,16 +54,24 @@ def on_trial_will_end(sender: Any, event: Event, **kwargs: Any) -> None:
         services.trial_ending_notify(subscription=subscription)
 
 
-def _invoice_parts(event: Event) -> tuple[str, str | None, Customer | None]:
+def _invoice_data(event: Event) -> dict[str, Any]:
     payload = _object(event)
     invoice = Invoice.objects.filter(id=_id(payload)).first()
-    data = invoice.stripe_data if invoice is not None else payload
+    return dict(invoice.stripe_data) if invoice is not None else payload
+
+
+def _invoice_parts(event: Event) -> tuple[str, str | None, Customer | None]:
+    data = _invoice_data(event)
     subscription_id = _id(data.get("subscription")) or None
-    return _id(payload), subscription_id, _customer(_id(data.get("customer")))
+    return _id(data), subscription_id, _customer(_id(data.get("customer")))
 
 
 def on_invoice_payment_failed(sender: Any, event: Event, **kwargs: Any) -> None:
     invoice_id, subscription_id, customer = _invoice_parts(event)
+    # A first payment that fails (at checkout or on subscription create) never paid for
+    # anything: no grace period and no dunning e-mail; the person is told on the spot.
+    if _invoice_data(event).get("billing_reason") == "subscription_create":
+        return
     services.payment_failed_record(invoice_id=invoice_id, subscription_id=subscription_id, customer=customer)
 
 
@@ -74,6 +82,12 @@ def on_invoice_paid(sender: Any, event: Event, **kwargs: Any) -> None:
 
 def on_invoice_other(sender: Any, event: Event, **kwargs: Any) -> None:
     _invoice_id, _subscription_id, customer = _invoice_parts(event)
+    if customer is not None and customer.subscriber_id:
+        entitlements_invalidate(user_id=customer.subscriber_id)
+
+
+def on_payment_intent(sender: Any, event: Event, **kwargs: Any) -> None:
+    customer = _customer(_id(_object(event).get("customer")))
     if customer is not None and customer.subscriber_id:
         entitlements_invalidate(user_id=customer.subscriber_id)
 
@@ -123,6 +137,10 @@ HANDLERS: dict[str, Any] = {
     "invoice.updated": on_invoice_other,
     "invoice.voided": on_invoice_other,
     "invoice.marked_uncollectible": on_invoice_other,
+    "invoice.upcoming": on_invoice_other,
+    "payment_intent.succeeded": on_payment_intent,
+    "payment_intent.payment_failed": on_payment_intent,
+    "payment_intent.canceled": on_payment_intent,
     "checkout.session.completed": on_checkout_completed,
     "customer.created": on_customer_changed,
     "customer.updated": on_customer_changed,

@@ -162,6 +162,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+if TESTING:
+    # Same Argon2id algorithm, cheaper parameters (see config/hashers.py).
+    PASSWORD_HASHERS = ["config.hashers.TestingArgon2PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -219,6 +222,9 @@ MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = SITE_NAME
+# Accept the code of the previous/next 30-second step (clock drift, slow typing); allauth
+# still refuses a code that was already used.
+MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 
 USERSESSIONS_TRACK_ACTIVITY = True
@@ -397,6 +403,12 @@ SOCIAL_POST_IMAGE_MAX_BYTES = env.int("SOCIAL_POST_IMAGE_MAX_BYTES", default=8 *
 SOCIAL_TIMELINE_BACKFILL = env.int("SOCIAL_TIMELINE_BACKFILL", default=100)
 API_KEY_PREFIX = env.str("API_KEY_PREFIX", default="relay")
 API_KEY_ENVIRONMENT = env.str("API_KEY_ENVIRONMENT", default="live" if STRIPE_LIVE_MODE else "test")
+# How often the "create this user's Stripe customer" task retries (backoff up to 10 min apart)
+# before the daily backfill takes over. Not at all when tasks run inline: an eager retry would
+# hold up the request (e-mail confirmation) that scheduled it.
+STRIPE_CUSTOMER_SYNC_MAX_RETRIES = env.int(
+    "STRIPE_CUSTOMER_SYNC_MAX_RETRIES", default=0 if CELERY_TASK_ALWAYS_EAGER else 12
+)
 
 # --- Logging ---------------------------------------------------------------------------------------
 LOG_JSON = env.bool("DJANGO_LOG_JSON", default=not DEBUG and not TESTING)

@@ -9,9 +9,10 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.lifecycle import register_eraser, register_exporter
-        from integrations import schema, tasks  # noqa: F401  (OpenAPI key scheme; beat schedule)
+        from integrations import receivers, schema, tasks  # noqa: F401  (OpenAPI key scheme; beat schedule)
         from integrations.selectors import api_keys_export_for_user
         from integrations.services import api_keys_erase
 
         register_exporter("api_keys", lambda user: api_keys_export_for_user(user=user))
         register_eraser("api_keys", lambda user: api_keys_erase(user=user))
+        receivers.connect()

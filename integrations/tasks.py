@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.schedules import crontab
 from django.conf import settings
 
+from billing.stripe_client import BillingUnavailableError
+from integrations import customers
 from integrations.services import api_key_expiry_warning_send, api_keys_expiring_soon
 
 settings.CELERY_BEAT_SCHEDULE.setdefault(
     "integrations-api-key-expiry-warnings",
     {"task": "integrations.tasks.api_key_expiry_warnings_send", "schedule": crontab(minute=15)},
+)
+settings.CELERY_BEAT_SCHEDULE.setdefault(
+    "integrations-stripe-customers-backfill",
+    {"task": "integrations.tasks.stripe_customers_backfill", "schedule": crontab(hour=4, minute=40)},
 )
 
 
@@ -21,3 +27,26 @@ def api_key_expiry_warnings_send() -> int:
     for api_key in api_keys_expiring_soon():
         sent += api_key_expiry_warning_send(api_key=api_key)
     return sent
+
+
+@shared_task(bind=True, acks_late=True)
+def stripe_customer_sync(self: Task, *, user_id: int) -> str | None:  # type: ignore[type-arg]
+    """Creates the user's Stripe customer or updates its e-mail; retries with exponential
+    backoff (up to 10 minutes apart, ``STRIPE_CUSTOMER_SYNC_MAX_RETRIES`` times) while Stripe is
+    unreachable. Idempotent, so a retry after a lost response changes nothing twice."""
+    try:
+        return customers.stripe_customer_sync(user_id=user_id).customer_id
+    except BillingUnavailableError as exc:
+        countdown = min(600, 2 ** (self.request.retries + 1))
+        raise self.retry(
+            exc=exc, countdown=countdown, max_retries=settings.STRIPE_CUSTOMER_SYNC_MAX_RETRIES
+        ) from exc
+
+
+@shared_task
+def stripe_customers_backfill() -> int:
+    """Daily safety net: queues a sync for every verified user still without a customer."""
+    user_ids = list(customers.users_without_customer().values_list("pk", flat=True)[:5000])
+    for user_id in user_ids:
+        stripe_customer_sync.delay(user_id=user_id)
+    return len(user_ids)

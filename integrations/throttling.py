@@ -40,7 +40,7 @@ def _count(counter: str, ttl: int) -> int:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         key = cache.make_and_validate_key(counter)
-        client = cache._cache.get_client(key, write=True)
+        client = cache._cache.get_client(key, write=True)  # type: ignore[attr-defined]
         pipe = client.pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, ttl)

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from config.errors import ApplicationError, NotFoundError
-from integrations.forms import ApiKeyCreateForm, ApiKeyRotateForm
+from integrations.forms import GRACE_CHOICES, ApiKeyCreateForm, ApiKeyRotateForm
 from integrations.models import ApiKey
 from integrations.selectors import api_key_get_for_user, api_key_list_for_user
 from integrations.services import IssuedKey, api_key_issue, api_key_revoke, api_key_rotate
@@ -27,11 +27,14 @@ def _render(
     user: Any = request.user
     context = {
         "form": form or ApiKeyCreateForm(is_staff=user.is_staff),
-        "rotate_form": ApiKeyRotateForm(),
+        "grace_choices": GRACE_CHOICES,
         "api_keys": api_key_list_for_user(user=user),
         "issued": issued,
     }
-    return render(request, "integrations/api_keys.html", context, status=status)
+    response = render(request, "integrations/api_keys.html", context, status=status)
+    if issued is not None:
+        response["Cache-Control"] = "no-store"  # the page holds a secret shown once
+    return response
 
 
 def _own_key(request: HttpRequest, public_id: str) -> ApiKey:

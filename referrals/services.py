@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -36,6 +37,9 @@ DISPOSABLE_EMAIL_DOMAINS = frozenset(
         "yopmail.com",
     }
 )
+
+
+CLICK_DEDUP_SECONDS = 30 * 60
 
 
 class FlagReason:
@@ -99,12 +103,18 @@ def click_record(*, code: str, visitor: User | None, ip_hash: str, device_hash: 
     """Counts a visit of ``/r/<code>``. Returns the code, or None when it is unknown.
 
     A signed-in owner opening their own link is not a click: it tells us their IP and device.
+    Repeated visits from one IP within CLICK_DEDUP_SECONDS count once.
     """
     referral_code = referral_code_lookup(code=code)
     if referral_code is None:
         return None
     if visitor is not None and visitor.pk == referral_code.user_id:
         user_seen_record(user=visitor, ip_hash=ip_hash, device_hash=device_hash)
+        return referral_code
+    # One click per visitor (IP hash) and link per half hour: reloads and bots do not inflate stats.
+    if ip_hash and not cache.add(
+        f"referrals:click:{referral_code.user_id}:{ip_hash}", 1, CLICK_DEDUP_SECONDS
+    ):
         return referral_code
     Click.objects.create(referrer=referral_code.user, ip_hash=ip_hash, device_hash=device_hash)
     return referral_code

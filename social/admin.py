@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.models import User
 from config.errors import ApplicationError
 from social import moderation
 from social.models import ModerationAction, Post, Report
@@ -22,6 +23,12 @@ class ModerationActionInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _staff(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # noqa: S101 - the admin only lets staff in
+    return user
 
 
 def _each(
@@ -44,7 +51,16 @@ class ReportAdmin(admin.ModelAdmin):
     list_filter = ("status", "reason")
     search_fields = ("target_user__handle", "reporter__handle", "comment", "post__text")
     ordering = ("status", "created_at")
-    readonly_fields = ("reporter", "target_user", "post", "post_text", "reason", "comment", "created_at", "closed_at")
+    readonly_fields = (
+        "reporter",
+        "target_user",
+        "post",
+        "post_text",
+        "reason",
+        "comment",
+        "created_at",
+        "closed_at",
+    )
     fields = ("status", *readonly_fields)
     inlines = [ModerationActionInline]
     actions = ["hide_content", "warn_user", "suspend_user", "resolve", "dismiss"]
@@ -70,7 +86,7 @@ class ReportAdmin(admin.ModelAdmin):
         def act(report: Report) -> None:
             if report.post is None:
                 raise ApplicationError("This report is about a user, not a post.")
-            moderation.moderation_hide_post(moderator=request.user, post=report.post, report=report)  # type: ignore[arg-type]
+            moderation.moderation_hide_post(moderator=_staff(request), post=report.post, report=report)
 
         _each(self, request, queryset, act, "Hidden")
 
@@ -80,7 +96,9 @@ class ReportAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda r: moderation.moderation_warn_user(moderator=request.user, user=r.target_user, report=r),  # type: ignore[arg-type]
+            lambda r: moderation.moderation_warn_user(
+                moderator=_staff(request), user=r.target_user, report=r
+            ),
             "Warned",
         )
 
@@ -90,20 +108,30 @@ class ReportAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda r: moderation.moderation_suspend_user(moderator=request.user, user=r.target_user, report=r),  # type: ignore[arg-type]
+            lambda r: moderation.moderation_suspend_user(
+                moderator=_staff(request), user=r.target_user, report=r
+            ),
             "Suspended",
         )
 
     @admin.action(description="Resolve")
     def resolve(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         _each(
-            self, request, queryset, lambda r: moderation.moderation_resolve(moderator=request.user, report=r), "Resolved"  # type: ignore[arg-type]
+            self,
+            request,
+            queryset,
+            lambda r: moderation.moderation_resolve(moderator=_staff(request), report=r),
+            "Resolved",
         )
 
     @admin.action(description="Dismiss")
     def dismiss(self, request: HttpRequest, queryset: QuerySet[Report]) -> None:
         _each(
-            self, request, queryset, lambda r: moderation.moderation_dismiss(moderator=request.user, report=r), "Dismissed"  # type: ignore[arg-type]
+            self,
+            request,
+            queryset,
+            lambda r: moderation.moderation_dismiss(moderator=_staff(request), report=r),
+            "Dismissed",
         )
 
 
@@ -141,7 +169,7 @@ class PostAdmin(admin.ModelAdmin):
     @admin.action(description="Hide selected posts")
     def hide(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         for post in queryset.select_related("author"):
-            moderation.moderation_hide_post(moderator=request.user, post=post)  # type: ignore[arg-type]
+            moderation.moderation_hide_post(moderator=_staff(request), post=post)
         self.message_user(request, "Hidden.", messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -45,7 +45,16 @@ def social_export(user: User) -> dict[str, Any]:
         }
         for row in Post.objects.filter(author=user)
         .order_by("created_at")
-        .values("id", "text", "visibility", "content_warning", "reply_to_id", "created_at", "edited_at", "deleted_at")
+        .values(
+            "id",
+            "text",
+            "visibility",
+            "content_warning",
+            "reply_to_id",
+            "created_at",
+            "edited_at",
+            "deleted_at",
+        )
     ]
     return {
         "posts": posts,

@@ -18,8 +18,12 @@ from django.utils.safestring import SafeString, mark_safe
 class Follow(models.Model):
     """``follower`` sees ``followee``'s followers-only posts and gets them in the home feed."""
 
-    follower = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_set")
-    followee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_set")
+    follower = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="following_set"
+    )
+    followee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follower_set"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -45,7 +49,9 @@ class FollowRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["requester", "target"], name="social_followreq_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["requester", "target"], name="social_followreq_unique")
+        ]
         indexes = [models.Index(fields=["target", "-created_at"], name="social_followreq_target")]
 
     def __str__(self) -> str:
@@ -53,8 +59,12 @@ class FollowRequest(models.Model):
 
 
 class Block(models.Model):
-    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made")
-    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received")
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_made"
+    )
+    blocked = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks_received"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -72,7 +82,9 @@ class Mute(models.Model):
     """Hides ``muted``'s posts and notifications from ``muter`` until ``expires_at`` (or forever)."""
 
     muter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_made")
-    muted = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_received")
+    muted = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes_received"
+    )
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -108,8 +120,12 @@ class Post(models.Model):
     html = models.TextField(blank=True)
     visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
     content_warning = models.CharField(max_length=200, blank=True)
-    reply_to = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
-    root = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="thread_posts")
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    root = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="thread_posts"
+    )
     is_pinned = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
@@ -118,11 +134,15 @@ class Post(models.Model):
     like_count = models.PositiveIntegerField(default=0)
     reply_count = models.PositiveIntegerField(default=0)
     repost_count = models.PositiveIntegerField(default=0)
-    hashtags = models.ManyToManyField(Hashtag, through="PostHashtag", related_name="posts")
+    hashtags: models.ManyToManyField[Hashtag, PostHashtag] = models.ManyToManyField(
+        Hashtag, through="PostHashtag", related_name="posts"
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["author"], condition=Q(is_pinned=True), name="social_post_one_pinned"),
+            models.UniqueConstraint(
+                fields=["author"], condition=Q(is_pinned=True), name="social_post_one_pinned"
+            ),
         ]
         indexes = [
             models.Index(fields=["author", "-created_at"], name="social_post_author_created"),
@@ -169,6 +189,9 @@ class PostHashtag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["hashtag", "post"], name="social_posthashtag_unique")]
 
+    def __str__(self) -> str:
+        return f"#{self.hashtag_id} on {self.post_id}"
+
 
 class Mention(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="mentions")
@@ -177,6 +200,9 @@ class Mention(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "user"], name="social_mention_unique")]
         indexes = [models.Index(fields=["user", "post"], name="social_mention_user")]
+
+    def __str__(self) -> str:
+        return f"@{self.user_id} in {self.post_id}"
 
 
 class PostImage(models.Model):
@@ -203,6 +229,9 @@ class Like(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "post"], name="social_like_unique")]
         indexes = [models.Index(fields=["post"], name="social_like_post")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} likes {self.post_id}"
+
 
 class Repost(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reposts")
@@ -213,6 +242,9 @@ class Repost(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "post"], name="social_repost_unique")]
         indexes = [models.Index(fields=["post"], name="social_repost_post")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} reposts {self.post_id}"
+
 
 class Bookmark(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks")
@@ -222,6 +254,9 @@ class Bookmark(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "post"], name="social_bookmark_unique")]
         indexes = [models.Index(fields=["user", "-created_at"], name="social_bookmark_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} saved {self.post_id}"
 
 
 class TimelineEntry(models.Model):
@@ -243,7 +278,9 @@ class TimelineEntry(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["owner", "post"], condition=Q(reposter__isnull=True), name="social_timeline_post_unique"
+                fields=["owner", "post"],
+                condition=Q(reposter__isnull=True),
+                name="social_timeline_post_unique",
             ),
             models.UniqueConstraint(
                 fields=["owner", "post", "reposter"],
@@ -256,6 +293,9 @@ class TimelineEntry(models.Model):
             models.Index(fields=["owner", "actor"], name="social_timeline_owner_actor"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.post_id} in {self.owner_id}'s feed"
+
 
 class Notification(models.Model):
     class Kind(models.TextChoices):
@@ -266,7 +306,9 @@ class Notification(models.Model):
         MENTION = "mention", "Mention"
         REPOST = "repost", "Repost"
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
@@ -298,7 +340,9 @@ class Report(models.Model):
         RESOLVED = "resolved", "Resolved"
         DISMISSED = "dismissed", "Dismissed"
 
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_made"
+    )
     target_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reports_received"
     )
@@ -330,7 +374,9 @@ class ModerationAction(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    report = models.ForeignKey(Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions")
+    report = models.ForeignKey(
+        Report, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
     target_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     post = models.ForeignKey(Post, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     note = models.TextField(blank=True)

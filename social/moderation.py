@@ -34,7 +34,9 @@ def _close(report: Report | None, status: str) -> None:
 
 
 @transaction.atomic
-def moderation_hide_post(*, moderator: User, post: Post, report: Report | None = None, note: str = "") -> None:
+def moderation_hide_post(
+    *, moderator: User, post: Post, report: Report | None = None, note: str = ""
+) -> None:
     """Hides a post or reply from everyone (the author included) and resolves the report."""
     _require_staff(moderator)
     if post.hidden_at is None:
@@ -43,16 +45,30 @@ def moderation_hide_post(*, moderator: User, post: Post, report: Report | None =
         post.save(update_fields=["hidden_at", "is_pinned"])
         TimelineEntry.objects.filter(post=post).delete()
     _record(
-        moderator=moderator, kind=ModerationAction.Kind.HIDE, target_user=post.author, report=report, post=post, note=note
+        moderator=moderator,
+        kind=ModerationAction.Kind.HIDE,
+        target_user=post.author,
+        report=report,
+        post=post,
+        note=note,
     )
     _close(report, Report.Status.RESOLVED)
 
 
 @transaction.atomic
-def moderation_warn_user(*, moderator: User, user: User, report: Report | None = None, note: str = "") -> None:
+def moderation_warn_user(
+    *, moderator: User, user: User, report: Report | None = None, note: str = ""
+) -> None:
     """Sends the user a warning e-mail (after commit) and records it."""
     _require_staff(moderator)
-    _record(moderator=moderator, kind=ModerationAction.Kind.WARN, target_user=user, report=report, post=None, note=note)
+    _record(
+        moderator=moderator,
+        kind=ModerationAction.Kind.WARN,
+        target_user=user,
+        report=report,
+        post=None,
+        note=note,
+    )
     _close(report, Report.Status.RESOLVED)
     body = (
         f"Hello @{user.handle},\n\nA moderator of {settings.SITE_NAME} reviewed a report about your "
@@ -76,7 +92,12 @@ def moderation_suspend_user(
     if user.is_active:
         user_deactivate(user=user, reason=f"Suspended by moderation. {note}".strip(), actor=moderator)
     _record(
-        moderator=moderator, kind=ModerationAction.Kind.SUSPEND, target_user=user, report=report, post=None, note=note
+        moderator=moderator,
+        kind=ModerationAction.Kind.SUSPEND,
+        target_user=user,
+        report=report,
+        post=None,
+        note=note,
     )
     _close(report, Report.Status.RESOLVED)
 

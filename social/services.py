@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Profile, User
 from billing.entitlements import entitlements_for
 from config.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from social import selectors
@@ -60,7 +60,9 @@ def _on_commit_task(task: Any, *args: Any) -> None:
 # --- Notifications ---------------------------------------------------------------------------------
 
 
-def notification_create(*, recipient: User, actor: User, kind: str, post: Post | None = None) -> Notification | None:
+def notification_create(
+    *, recipient: User, actor: User, kind: str, post: Post | None = None
+) -> Notification | None:
     """Notifies ``recipient`` unless they switched the kind off, block/mute ``actor``, or it is themself.
 
     The same (actor, kind, post) is notified once while unread, so like/unlike/like is no spam.
@@ -84,9 +86,7 @@ def notification_create(*, recipient: User, actor: User, kind: str, post: Post |
 
 @transaction.atomic
 def notification_mark_read(*, user: User, notification_id: int) -> None:
-    updated = Notification.objects.filter(pk=notification_id, recipient=user).update(
-        read_at=timezone.now()
-    )
+    updated = Notification.objects.filter(pk=notification_id, recipient=user).update(read_at=timezone.now())
     if not updated:
         raise NotFoundError("No such notification.")
 
@@ -117,7 +117,8 @@ def follow_create(*, follower: User, followee: User) -> FollowResult:
     if FollowRequest.objects.filter(requester=follower, target=followee).exists():
         return FollowResult("requested")
     rate_limit_hit(action="follow", user_id=follower.pk)
-    if followee.profile.is_private:
+    # Read fresh: the caller's user object may carry a profile loaded before a privacy change.
+    if Profile.objects.filter(user=followee, is_private=True).exists():
         FollowRequest.objects.create(requester=follower, target=followee)
         notification_create(recipient=followee, actor=follower, kind=Notification.Kind.FOLLOW_REQUEST)
         return FollowResult("requested")
@@ -135,7 +136,9 @@ def _follow_make(*, follower: User, followee: User) -> None:
 
 def _timeline_forget(*, owner_id: int, actor_id: int) -> None:
     """Drops ``actor``'s posts and reposts (and reposts of their posts) from ``owner``'s feed."""
-    TimelineEntry.objects.filter(Q(actor_id=actor_id) | Q(post__author_id=actor_id), owner_id=owner_id).delete()
+    TimelineEntry.objects.filter(
+        Q(actor_id=actor_id) | Q(post__author_id=actor_id), owner_id=owner_id
+    ).delete()
 
 
 @transaction.atomic
@@ -227,7 +230,9 @@ def _clean_text(*, author: User, text: str, has_images: bool) -> str:
     text = (text or "").strip()
     limit = entitlements_for(user=author).max_post_length
     if not text and not has_images:
-        raise ApplicationError("Write something first.", code="empty_post", fields={"text": ["Write something first."]})
+        raise ApplicationError(
+            "Write something first.", code="empty_post", fields={"text": ["Write something first."]}
+        )
     if len(text) > limit:
         message = f"Posts can be at most {limit} characters (this one has {len(text)})."
         raise ApplicationError(message, code="post_too_long", fields={"text": [message]})
@@ -351,7 +356,9 @@ def post_create(
     Mention.objects.bulk_create([Mention(post=post, user=user) for user in mentioned])
     _set_hashtags(post=post, text=text)
     for position, (result, alt_text) in enumerate(processed):
-        image_row = PostImage(post=post, width=result.width, height=result.height, alt_text=alt_text, position=position)
+        image_row = PostImage(
+            post=post, width=result.width, height=result.height, alt_text=alt_text, position=position
+        )
         image_row.image.save(f"{uuid.uuid4().hex}.{result.extension}", result.content, save=False)
         image_row.save()
 
@@ -405,7 +412,9 @@ def post_edit(*, user: User, post_id: int, text: str, content_warning: str | Non
     for mentioned_user in mentioned:
         if mentioned_user.pk not in before:
             Mention.objects.create(post=post, user=mentioned_user)
-            notification_create(recipient=mentioned_user, actor=user, kind=Notification.Kind.MENTION, post=post)
+            notification_create(
+                recipient=mentioned_user, actor=user, kind=Notification.Kind.MENTION, post=post
+            )
     _set_hashtags(post=post, text=text)
     return post
 
@@ -528,7 +537,11 @@ def timeline_fan_out_post_now(*, post_id: int, batch_size: int = 2000) -> int:
     written = 0
     batch: list[TimelineEntry] = []
     for follower_id in followers.values_list("follower_id", flat=True).iterator(chunk_size=batch_size):
-        batch.append(TimelineEntry(owner_id=follower_id, post=post, actor_id=post.author_id, created_at=post.created_at))
+        batch.append(
+            TimelineEntry(
+                owner_id=follower_id, post=post, actor_id=post.author_id, created_at=post.created_at
+            )
+        )
         if len(batch) >= batch_size:
             TimelineEntry.objects.bulk_create(batch, ignore_conflicts=True)
             written += len(batch)
@@ -547,13 +560,19 @@ def timeline_fan_out_repost_now(*, repost_id: int, batch_size: int = 2000) -> in
     followers = (
         Follow.objects.filter(followee_id=repost.user_id)
         .exclude(follower_id=author_id)
-        .exclude(Q(follower__blocks_made__blocked_id=author_id) | Q(follower__blocks_received__blocker_id=author_id))
+        .exclude(
+            Q(follower__blocks_made__blocked_id=author_id)
+            | Q(follower__blocks_received__blocker_id=author_id)
+        )
         .values_list("follower_id", flat=True)
     )
     owners = [*followers, repost.user_id]
     entries = [
         TimelineEntry(
-            owner_id=owner_id, post_id=repost.post_id, reposter_id=repost.user_id, actor_id=repost.user_id,
+            owner_id=owner_id,
+            post_id=repost.post_id,
+            reposter_id=repost.user_id,
+            actor_id=repost.user_id,
             created_at=repost.created_at,
         )
         for owner_id in owners

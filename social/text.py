@@ -57,7 +57,9 @@ def render_post_text(text: str, *, existing_handles: Iterable[str]) -> str:
                 trail = token[-1] + trail
                 token = token[:-1]
             href = escape(token)
-            out.append(f'<a href="{href}" rel="nofollow noopener ugc" target="_blank">{href}</a>{escape(trail)}')
+            out.append(
+                f'<a href="{href}" rel="nofollow noopener ugc" target="_blank">{href}</a>{escape(trail)}'
+            )
         elif match.group("mention"):
             handle = handles.get(token[1:].lower())
             if handle is None:

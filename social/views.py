@@ -6,7 +6,7 @@ errors or messages; htmx requests get the partial they swap in.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ Rows = Callable[[Sequence[dict[str, Any]]], list[dict[str, Any]]]
 
 
 class _PagePagination(DefaultCursorPagination):
-    page_size_query_param = None  # pages always show 20
+    page_size_query_param = None  # type: ignore[assignment]  # pages always show 20
 
 
 class _HandlePagination(_PagePagination):
@@ -37,7 +37,10 @@ class _HandlePagination(_PagePagination):
 
 
 def _page(
-    request: HttpRequest, qs: QuerySet[Any], transform: Rows = selectors.post_rows, ordering: str | None = None
+    request: HttpRequest,
+    qs: QuerySet[Any],
+    transform: Rows = selectors.post_rows,
+    ordering: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of a selector's rows (cursor from ``?cursor=``) and the URL of the next one."""
     paginator = _HandlePagination() if ordering == "handle" else _PagePagination()
@@ -53,9 +56,18 @@ def _items(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"post": p, "reposted_by": None} for p in posts]
 
 
-def _feed(request: HttpRequest, template: str, qs: QuerySet[Any], context: dict[str, Any], timeline: bool = False) -> HttpResponse:
-    rows, next_url = _page(request, qs)
-    items = rows if timeline else _items(rows)
+def _feed(
+    request: HttpRequest,
+    template: str,
+    qs: QuerySet[Any],
+    context: dict[str, Any],
+    items_of: Rows | None = None,
+) -> HttpResponse:
+    """Renders a feed page; ``items_of`` turns a page of rows into items (posts by default)."""
+    rows, next_url = _page(
+        request, qs, transform=items_of or (lambda page: _items(selectors.post_rows(page)))
+    )
+    items = rows
     context = {**context, "items": items, "next_url": next_url}
     if request.htmx and request.GET.get("cursor"):  # type: ignore[attr-defined]
         return render(request, "social/_feed_page.html", context)
@@ -99,8 +111,13 @@ def home(request: HttpRequest) -> HttpResponse:
                 return redirect("social:home")
         else:
             status = 400
+    user: User = request.user  # type: ignore[assignment]
     response = _feed(
-        request, "social/home.html", selectors.home_feed(user=request.user), {"form": form}, timeline=True  # type: ignore[arg-type]
+        request,
+        "social/home.html",
+        selectors.home_feed(user=user),
+        {"form": form},
+        items_of=lambda page: selectors.home_feed_items(user=user, entries=page),
     )
     response.status_code = status
     return response
@@ -123,7 +140,9 @@ def explore(request: HttpRequest) -> HttpResponse:
 
 
 def tag(request: HttpRequest, tag: str) -> HttpResponse:
-    return _feed(request, "social/tag.html", selectors.hashtag_feed(viewer=request.user, tag=tag), {"tag": tag.lower()})
+    return _feed(
+        request, "social/tag.html", selectors.hashtag_feed(viewer=request.user, tag=tag), {"tag": tag.lower()}
+    )
 
 
 @login_required
@@ -144,7 +163,9 @@ def profile(request: HttpRequest, handle: str) -> HttpResponse:
         "pinned": selectors.pinned_post(viewer=request.user, owner=owner) if can_see else None,
         "is_me": request.user.is_authenticated and request.user.pk == owner.pk,
     }
-    return _feed(request, "social/profile.html", selectors.profile_feed(viewer=request.user, owner=owner), context)
+    return _feed(
+        request, "social/profile.html", selectors.profile_feed(viewer=request.user, owner=owner), context
+    )
 
 
 def _user_list(request: HttpRequest, handle: str, which: str) -> HttpResponse:
@@ -152,7 +173,9 @@ def _user_list(request: HttpRequest, handle: str, which: str) -> HttpResponse:
         owner = selectors.user_get_visible(viewer=request.user, handle=handle)
     except NotFoundError as exc:
         raise _not_found(exc) from exc
-    qs = (selectors.followers_list if which == "followers" else selectors.following_list)(viewer=request.user, owner=owner)
+    qs = (selectors.followers_list if which == "followers" else selectors.following_list)(
+        viewer=request.user, owner=owner
+    )
     rows, next_url = _page(request, qs, transform=_people)
     return render(
         request,
@@ -169,7 +192,7 @@ def following(request: HttpRequest, handle: str) -> HttpResponse:
     return _user_list(request, handle, "following")
 
 
-def _people(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _people(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
             "handle": r["handle"],
@@ -216,7 +239,9 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         "ancestors": selectors.ancestors_rows(viewer=request.user, post=post),
         "thread": selectors.thread_rows(viewer=request.user, post=post),
         "form": form,
-        "edits": selectors.post_edit_history(viewer=request.user, post_id=post.pk)[:20] if post.edited_at else [],
+        "edits": selectors.post_edit_history(viewer=request.user, post_id=post.pk)[:20]
+        if post.edited_at
+        else [],
     }
     return render(request, "social/post_detail.html", context, status=status)
 
@@ -333,10 +358,16 @@ def report(request: HttpRequest, post_id: int | None = None, handle: str | None 
                 status = exc.status_code
             else:
                 messages.success(request, "Thank you. A moderator will look at your report.")
-                return redirect("social:post", post_id=post.pk) if post else redirect("social:profile", handle=target.handle)
+                return (
+                    redirect("social:post", post_id=post.pk)
+                    if post
+                    else redirect("social:profile", handle=target.handle)
+                )
         else:
             status = 400
-    return render(request, "social/report.html", {"form": form, "post": post, "target": target}, status=status)
+    return render(
+        request, "social/report.html", {"form": form, "post": post, "target": target}, status=status
+    )
 
 
 # --- Relationships ------------------------------------------------------------------------------
@@ -351,12 +382,17 @@ def _other(request: HttpRequest, handle: str) -> User:
 
 def _follow_button(request: HttpRequest, other: User) -> HttpResponse:
     if request.htmx:  # type: ignore[attr-defined]
-        context = {"profile_user": other, "relationship": selectors.relationship_for(viewer=request.user, other=other)}
+        context = {
+            "profile_user": other,
+            "relationship": selectors.relationship_for(viewer=request.user, other=other),
+        }
         return render(request, "social/_follow_button.html", context)
     return _back(request) if request.POST.get("next") else redirect("social:profile", handle=other.handle)
 
 
-def _relationship_action(action: Callable[[HttpRequest, User], Any]) -> Callable[[HttpRequest, str], HttpResponse]:
+def _relationship_action(
+    action: Callable[[HttpRequest, User], Any],
+) -> Callable[[HttpRequest, str], HttpResponse]:
     @login_required
     @require_POST
     def view(request: HttpRequest, handle: str) -> HttpResponse:
@@ -443,8 +479,14 @@ def relationships(request: HttpRequest) -> HttpResponse:
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    rows, next_url = _page(request, selectors.notifications_list(user=user), transform=selectors.notification_dicts)
-    context = {"notifications": rows, "next_url": next_url, "unread": selectors.notifications_unread_count(user=user)}
+    rows, next_url = _page(
+        request, selectors.notifications_list(user=user), transform=selectors.notification_dicts
+    )
+    context = {
+        "notifications": rows,
+        "next_url": next_url,
+        "unread": selectors.notifications_unread_count(user=user),
+    }
     if request.htmx and request.GET.get("cursor"):  # type: ignore[attr-defined]
         return render(request, "social/_notifications_page.html", context)
     return render(request, "social/notifications.html", context)
@@ -474,22 +516,35 @@ def notifications_read_all(request: HttpRequest) -> HttpResponse:
 
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
-    context: dict[str, Any] = {"form": form, "items": [], "people": [], "tags": [], "next_url": None, "kind": "posts"}
+    context: dict[str, Any] = {
+        "form": form,
+        "items": [],
+        "people": [],
+        "tags": [],
+        "next_url": None,
+        "kind": "posts",
+    }
     if form.is_valid() and form.cleaned_data["q"].strip():
         query = form.cleaned_data["q"].strip()
         kind = form.cleaned_data.get("type") or "posts"
         context["kind"] = kind
         if kind == "users":
             rows, context["next_url"] = _page(
-                request, selectors.search_users(viewer=request.user, query=query), transform=_people, ordering="handle"
+                request,
+                selectors.search_users(viewer=request.user, query=query),
+                transform=_people,
+                ordering="handle",
             )
             context["people"] = rows
         elif kind == "tags":
             context["tags"] = list(selectors.search_hashtags(query=query)[:50])
         else:
-            rows, context["next_url"] = _page(request, selectors.search_posts(viewer=request.user, query=query))
+            rows, context["next_url"] = _page(
+                request, selectors.search_posts(viewer=request.user, query=query)
+            )
             context["items"] = _items(rows)
             if request.htmx and request.GET.get("cursor"):  # type: ignore[attr-defined]
                 return render(request, "social/_feed_page.html", context)
-    return render(request, "social/search.html", context, status=400 if form.is_bound and not form.is_valid() else 200)
-
+    return render(
+        request, "social/search.html", context, status=400 if form.is_bound and not form.is_valid() else 200
+    )

@@ -40,7 +40,7 @@ class SecurityEventListApi(ListAPIView[SecurityEvent]):
         summary="List my security events",
         description=(
             "Sign-ins (with IP and user agent), failed sign-ins, password, e-mail and two-factor "
-            "changes, ended sessions and API key events. API keys need the `profile:read` scope."
+            "changes, ended sessions and API key events, newest first."
         ),
         tags=["accounts"],
     )

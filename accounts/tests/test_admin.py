@@ -130,3 +130,19 @@ def test_add_user_refuses_duplicates_and_reserved(staff_client, email, handle, f
     assert response.status_code == 200
     assert field in response.context["adminform"].form.errors
     assert not User.objects.filter(email__iexact="fresh@example.com").exists()
+
+
+def test_admin_delete_goes_through_account_deletion(staff_client):
+    doomed = UserFactory()
+    security_event_record(user=doomed, kind=SecurityEvent.Kind.LOGIN)
+    response = staff_client.post(f"{CHANGELIST}{doomed.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=doomed.pk).exists()
+    assert not SecurityEvent.objects.filter(user_id=doomed.pk).exists()
+
+    more = [UserFactory(), UserFactory()]
+    response = staff_client.post(
+        CHANGELIST, {"action": "delete_selected", "_selected_action": [u.pk for u in more], "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not User.objects.filter(pk__in=[u.pk for u in more]).exists()

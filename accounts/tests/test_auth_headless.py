@@ -138,3 +138,48 @@ def test_spa_can_end_another_session(user):
     assert phone.call("get", "/api/v1/security-events/").status_code in (401, 403)
     assert laptop.call("get", "/api/v1/security-events/").status_code == 200
     assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.SESSION_REVOKED).count() == 1
+
+
+def test_spa_login_with_totp(user):
+    import pyotp
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    secret = pyotp.random_base32()
+    TOTP.activate(user, secret)
+    spa = Spa()
+
+    response = spa.call("post", f"{BASE}/auth/login", {"email": user.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 401
+    flows = {f["id"]: f for f in response.json()["data"]["flows"]}
+    assert flows["mfa_authenticate"]["is_pending"]
+    assert spa.call("get", "/api/v1/security-events/").status_code in (401, 403)
+
+    wrong = spa.call("post", f"{BASE}/auth/2fa/authenticate", {"code": "000000"})
+    assert wrong.status_code == 400
+    right = spa.call("post", f"{BASE}/auth/2fa/authenticate", {"code": pyotp.TOTP(secret).now()})
+
+    assert right.status_code == 200
+    kinds = [e["kind"] for e in spa.call("get", "/api/v1/security-events/").json()["results"]]
+    assert kinds[0] == "login"
+    assert "login_failed" in kinds
+
+
+def test_spa_password_reset(user):
+    spa = Spa()
+    assert spa.call("post", f"{BASE}/auth/password/request", {"email": user.email}).status_code == 200
+    unknown = spa.call("post", f"{BASE}/auth/password/request", {"email": "nobody@example.com"})
+    assert unknown.status_code == 200  # no enumeration
+    match = re.search(r"/accounts/password/reset/key/([^/\s]+)/", str(last_mail_to(user.email).body))
+    assert match
+    key = match.group(1)
+
+    weak = spa.call("post", f"{BASE}/auth/password/reset", {"key": key, "password": "password"})
+    assert weak.status_code == 400
+    response = spa.call("post", f"{BASE}/auth/password/reset", {"key": key, "password": STRONG_PASSWORD})
+
+    assert response.status_code in (200, 401)  # 401: reset done, not signed in (no auto-login)
+    user.refresh_from_db()
+    assert user.check_password(STRONG_PASSWORD)
+    reused = spa.call("post", f"{BASE}/auth/password/reset", {"key": key, "password": "x" + STRONG_PASSWORD})
+    assert reused.status_code == 400
+    assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.PASSWORD_RESET).exists()

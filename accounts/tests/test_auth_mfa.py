@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
@@ -27,9 +29,9 @@ def _signed_in(client) -> bool:
     return client.get("/settings/security/").status_code == 200
 
 
-def _code(offset_periods: int = 0) -> str:
-    totp = pyotp.TOTP(SECRET)
-    return totp.at(int(__import__("time").time()) + 30 * offset_periods)
+def _code() -> str:
+    """The code the user's authenticator app shows now."""
+    return pyotp.TOTP(SECRET).now()
 
 
 # --- Turning TOTP on and off --------------------------------------------------------------------
@@ -158,6 +160,28 @@ def test_wrong_totp_code_is_refused_and_logged(client, user, code):
         event = SecurityEvent.objects.get(user=user, kind=SecurityEvent.Kind.LOGIN_FAILED)
         assert event.detail["reason"] == "two_factor_code"
     assert not SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.LOGIN).exists()
+
+
+def test_a_totp_code_cannot_be_replayed(client, user):
+    _enable_totp(user)
+    code = _code()
+    login(client, user.email)
+    assert client.post("/accounts/2fa/authenticate/", {"code": code}).status_code == 302
+    client.post("/accounts/logout/")
+
+    login(client, user.email)
+    response = client.post("/accounts/2fa/authenticate/", {"code": code})
+
+    assert response.status_code == 200
+    assert not _signed_in(client)
+
+
+def test_the_previous_steps_code_is_still_accepted(client, user):
+    _enable_totp(user)
+    login(client, user.email)
+    previous = pyotp.TOTP(SECRET).at(int(time.time()) - 30)  # MFA_TOTP_TOLERANCE = 1
+    assert client.post("/accounts/2fa/authenticate/", {"code": previous}).status_code == 302
+    assert _signed_in(client)
 
 
 def test_code_page_without_a_password_first_does_not_sign_in(client, user):

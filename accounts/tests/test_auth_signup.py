@@ -34,7 +34,10 @@ def test_signup_sends_verification_and_verifying_signs_in(client):
     # Not signed in before verifying.
     assert client.get("/settings/security/").status_code == 302
 
-    confirm_path = link_in(last_mail_to("new.person@example.com"), "/accounts/confirm-email/")
+    verification = last_mail_to("new.person@example.com")
+    assert verification.subject.startswith("[Relay]")
+    assert "Relay" in str(verification.body)  # the Site is named after the project, not example.com
+    confirm_path = link_in(verification, "/accounts/confirm-email/")
     assert client.get(confirm_path).status_code == 200  # GET shows a button, never confirms
     assert not EmailAddress.objects.get(user=user).verified
     response = client.post(confirm_path)

@@ -283,3 +283,27 @@ def test_user_detail_query_count_is_constant(api_client, django_assert_num_queri
     profile_update(user=someone, display_name="Q", avatar=image_upload())
     with django_assert_num_queries(1):
         assert api_client.get(f"/api/v1/users/{someone.handle}").status_code == 200
+
+
+# --- API keys --------------------------------------------------------------------------------
+
+
+def test_api_key_scopes_on_me(user):
+    from rest_framework.test import APIClient
+
+    from integrations.services import api_key_issue
+
+    reader = APIClient()
+    reader.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {api_key_issue(user=user, name='r', scopes=['profile:read']).token}"
+    )
+    assert reader.get(ME).status_code == 200
+    assert reader.get(f"/api/v1/users/{user.handle}").status_code == 200
+    assert_error(reader.patch(ME, {"bio": "via key"}, format="json"), 403, "missing_scope")
+
+    writer = APIClient()
+    token = api_key_issue(user=user, name="w", scopes=["profile:write"]).token
+    writer.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert writer.patch(ME, {"bio": "via key"}, format="json").status_code == 200
+    assert Profile.objects.get(user=user).bio == "via key"
+    assert_error(writer.get(ME), 403, "missing_scope")

@@ -181,3 +181,19 @@ def test_profile_card_shows_the_public_profile(django_assert_num_queries):
     assert "Oslo" in html
     assert "Private" in html
     assert "avatar-default.svg" in html
+
+
+def test_sign_up_creates_the_profile():
+    response = Client().post(
+        "/accounts/signup/",
+        {
+            "email": "fresh@example.com",
+            "username": "fresh_person",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+        },
+    )
+    assert response.status_code == 302
+    user = User.objects.get(handle="fresh_person")
+    profile = Profile.objects.get(user=user)
+    assert profile.timezone == "UTC" and profile.is_private is False

@@ -164,3 +164,31 @@ def test_security_events_are_in_the_openapi_schema(client):
 
 def test_user_factory_users_have_no_events_to_start_with():
     assert not SecurityEvent.objects.filter(user=UserFactory()).exists()
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "device"),
+    [
+        ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Firefox on Linux"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0 Safari/537.36 Edg/126.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+            "Version/17.5 Safari/605.1.15",
+            "Safari on macOS",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
+        ("curl/8.5.0", "curl"),
+        ("", "Unknown device"),
+    ],
+)
+def test_device_names(user_agent, device):
+    from accounts.devices import describe_user_agent
+
+    assert describe_user_agent(user_agent) == device

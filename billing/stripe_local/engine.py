@@ -32,6 +32,8 @@ TRIAL_WILL_END_DAYS = 3
 UPCOMING_INVOICE_DAYS = 7
 INCOMPLETE_EXPIRES_SECONDS = 23 * 3600
 CHECKOUT_EXPIRES_SECONDS = 24 * 3600
+MAX_EVENTS = 5000
+MAX_IDEMPOTENCY_KEYS = 5000
 
 Obj = dict[str, Any]
 
@@ -222,7 +224,7 @@ class Engine:
         with open(self.state_path) as handle:
             data = json.load(handle)
         with self.lock:
-            self.now = max(int(data["now"]), self.now if not data.get("now") else int(data["now"]))
+            self.now = int(data["now"])  # the clock only moves when told, restarts included
             self.counters = data["counters"]
             self.objects = data["objects"]
             self.meta = data["meta"]
@@ -430,6 +432,12 @@ class Engine:
             }
         )
         self.events.append(event["id"])
+        if len(self.events) > MAX_EVENTS:
+            # Stripe keeps 30 days of events; a long-running dev state keeps the newest ones.
+            for old_id in self.events[: len(self.events) - MAX_EVENTS]:
+                self.objects["event"].pop(old_id, None)
+                self.meta.pop(old_id, None)
+            self.events = self.events[-MAX_EVENTS:]
         for we in endpoints:
             self.deliveries.append(
                 {
@@ -898,11 +906,8 @@ class Engine:
                 "payment_method": copy.deepcopy(pm),
                 "type": "card_error",
             }
-            status = (
-                "requires_action"
-                if failure[0] == "authentication_required" and False
-                else "requires_payment_method"
-            )
+            # No 3-D Secure flow: an authentication failure is a decline, as the issue allows.
+            status = "requires_payment_method"
             self.update(
                 pi,
                 {
@@ -1136,6 +1141,13 @@ class Engine:
                 discounts = [
                     self.get("discount", d) for d in subscription["discounts"] if self.find("discount", d)
                 ]
+            if (
+                not discounts
+                and customer.get("discount")
+                and self.find("discount", customer["discount"]["id"])
+            ):
+                # A customer-level coupon applies when the subscription has none of its own.
+                discounts = [self.get("discount", customer["discount"]["id"])]
         total_discounts = []
         remaining = discountable
         for discount in discounts:
@@ -1256,6 +1268,8 @@ class Engine:
             invoice["amount_remaining"] = invoice["amount_due"]
             invoice["ending_balance"] = customer["balance"] - applied if preview else None
         if not preview:
+            if customer["currency"] is None:
+                customer["currency"] = invoice["currency"]  # Stripe fixes it at the first invoice
             self.created(invoice)
             for discount in discounts:
                 if total_discounts and discount["coupon"]["duration"] == "once":

@@ -126,6 +126,7 @@ def checkout_page(engine: Engine, method: str, form: Obj, session_id: str) -> Pa
     with engine.lock:
         session = engine.get("checkout.session", session_id, label="checkout.session")
         error = None
+        error_status = 200
         if method == "POST" and session["status"] == "open":
             try:
                 card = card_from_form(form)
@@ -143,6 +144,7 @@ def checkout_page(engine: Engine, method: str, form: Obj, session_id: str) -> Pa
                 return redirect(session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"]))
             except (StripeError, ParamError) as exc:
                 error = exc.message
+                error_status = exc.status if isinstance(exc, StripeError) else 400
         session = engine.get("checkout.session", session_id, label="checkout.session")
         items = engine.m(session_id).get("line_items", [])
         sub_data = engine.m(session_id).get("subscription_data", {})
@@ -184,7 +186,7 @@ def checkout_page(engine: Engine, method: str, form: Obj, session_id: str) -> Pa
         + cancel
         + "<p class=muted>Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined; 4000 0000 0000 0341 attaches but later charges fail; 4000 0000 0000 3220 requires authentication.</p>"
     )
-    return page("Checkout", body, 402 if error else 200)
+    return page("Checkout", body, error_status)
 
 
 # --- customer portal --------------------------------------------------------------------------
@@ -196,6 +198,7 @@ def portal_page(engine: Engine, method: str, form: Obj, secret: str) -> PageResu
         session = engine.get("billing_portal.session", session_id)
         customer = engine.get("customer", session["customer"])
         message, error = "", ""
+        error_status = 200
         if method == "POST":
             try:
                 message = guarded(engine, lambda: portal_action(engine, customer, form))
@@ -204,6 +207,7 @@ def portal_page(engine: Engine, method: str, form: Obj, secret: str) -> PageResu
                 )
             except (StripeError, ParamError) as exc:
                 error = exc.message
+                error_status = exc.status if isinstance(exc, StripeError) else 400
         message = str(form.get("message", "")) if method == "GET" else ""
         subs = [
             s
@@ -264,7 +268,7 @@ def portal_page(engine: Engine, method: str, form: Obj, secret: str) -> PageResu
         parts.append(f"<h2>Invoices</h2><table>{rows}</table>")
     if session["return_url"]:
         parts.append(f"<p><a href='{esc(session['return_url'])}'>← Return</a></p>")
-    return page("Billing portal", "".join(parts), 402 if error else 200)
+    return page("Billing portal", "".join(parts), error_status)
 
 
 def portal_action(engine: Engine, customer: Obj, form: Obj) -> str:
@@ -328,6 +332,7 @@ def invoice_page(engine: Engine, method: str, form: Obj, invoice_id: str) -> Pag
     with engine.lock:
         invoice = engine.get("invoice", invoice_id)
         error = ""
+        error_status = 200
         if method == "POST" and invoice["status"] == "open":
             try:
                 card = card_from_form(form)
@@ -347,6 +352,7 @@ def invoice_page(engine: Engine, method: str, form: Obj, invoice_id: str) -> Pag
                 return redirect(f"{engine.base_url}/i/{invoice_id}")
             except (StripeError, ParamError) as exc:
                 error = exc.message
+                error_status = exc.status if isinstance(exc, StripeError) else 400
         invoice = engine.get("invoice", invoice_id)
     rows = "".join(
         f"<tr><td>{esc(line['description'])}</td><td>{money(line['amount'], line['currency'])}</td></tr>"
@@ -361,7 +367,7 @@ def invoice_page(engine: Engine, method: str, form: Obj, invoice_id: str) -> Pag
         body += f"<p class=error role=alert>{esc(error)}</p>"
     if invoice["status"] == "open":
         body += f"<form method=post>{card_fields()}<button type=submit>Pay {money(invoice['amount_remaining'], invoice['currency'])}</button></form>"
-    return page(f"Invoice {invoice['number']}", body, 402 if error else 200)
+    return page(f"Invoice {invoice['number']}", body, error_status)
 
 
 def pdf_escape(text: str) -> str:

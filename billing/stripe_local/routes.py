@@ -1232,7 +1232,7 @@ def subscriptions_update(e: Engine, p: Obj, sub_id: str) -> Obj:
         raise StripeError(
             400,
             "A canceled subscription can only update its cancellation_details and metadata.",
-            code="resource_missing" if False else None,
+            code=None,
             param=None,
         )
     changes: Obj = {}
@@ -1408,7 +1408,7 @@ def subscriptions_resume(e: Engine, p: Obj, sub_id: str) -> Obj:
         raise StripeError(
             400,
             "Only a paused subscription can be resumed. To undo a scheduled cancellation, update cancel_at_period_end to false.",
-            code="subscription_not_paused" if False else None,
+            code=None,
         )
     e.set_subscription(sub, {"status": "active", "pause_collection": None})
     return sub
@@ -1620,7 +1620,7 @@ def invoices_pay(e: Engine, p: Obj, invoice_id: str) -> Obj:
     if invoice["status"] == "draft":
         e.finalize_invoice(invoice)
     if invoice["status"] == "paid":
-        raise StripeError(400, "Invoice is already paid", code="invoice_already_paid" if False else None)
+        raise StripeError(400, "Invoice is already paid", code=None)
     if as_bool(p.get("paid_out_of_band", False), param="paid_out_of_band"):
         e.mark_invoice_paid(invoice, charge=None, out_of_band=True)
         e.after_invoice_paid(invoice)
@@ -1789,6 +1789,147 @@ def invoiceitems_delete(e: Engine, p: Obj, ii_id: str) -> Obj:
     return {"id": ii_id, "object": "invoiceitem", "deleted": True}
 
 
+# --- setup intents ----------------------------------------------------------------------------
+@route("POST", r"/v1/setup_intents")
+def setup_intents_create(e: Engine, p: Obj) -> Obj:
+    allow(
+        p,
+        "customer payment_method payment_method_types usage confirm metadata description return_url automatic_payment_methods",
+    )
+    customer = e.get("customer", p["customer"], param="customer")["id"] if p.get("customer") else None
+    pm_id = e.payment_method_for(p["payment_method"])["id"] if p.get("payment_method") else None
+    seti_id = e.new_id("seti")
+    intent: Obj = {
+        "id": seti_id,
+        "object": "setup_intent",
+        "application": None,
+        "automatic_payment_methods": None,
+        "cancellation_reason": None,
+        "client_secret": f"{seti_id}_secret_{e.secret('seti', seti_id)[:24]}",
+        "created": e.now,
+        "customer": customer,
+        "description": p.get("description") or None,
+        "flow_directions": None,
+        "last_setup_error": None,
+        "latest_attempt": None,
+        "livemode": False,
+        "mandate": None,
+        "metadata": as_dict(p.get("metadata", {}), param="metadata"),
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": pm_id,
+        "payment_method_configuration_details": None,
+        "payment_method_options": {
+            "card": {"mandate_options": None, "network": None, "request_three_d_secure": "automatic"}
+        },
+        "payment_method_types": as_list(
+            p.get("payment_method_types", ["card"]), param="payment_method_types"
+        ),
+        "single_use_mandate": None,
+        "status": "requires_confirmation" if pm_id else "requires_payment_method",
+        "usage": p.get("usage", "off_session"),
+    }
+    e.created(intent)
+    e.emit("setup_intent.created", intent)
+    if as_bool(p.get("confirm", False), param="confirm"):
+        confirm_setup_intent(e, intent, pm_id)
+    return intent
+
+
+def confirm_setup_intent(e: Engine, intent: Obj, pm_id: str | None) -> None:
+    """Attach the card to the intent's customer; cards that decline at attach fail the intent."""
+    pm_id = pm_id or intent["payment_method"]
+    if not pm_id:
+        raise StripeError(
+            400,
+            "You cannot confirm this SetupIntent because it's missing a payment method.",
+            code="setup_intent_unexpected_state",
+            param="payment_method",
+        )
+    pm = e.get("payment_method", pm_id, param="payment_method")
+    behaviour = e.card_behaviour(pm_id)
+    if behaviour in ("decline_attach", "auth_required"):
+        code = "card_declined" if behaviour == "decline_attach" else "authentication_required"
+        error = e.card_error(code, "generic_decline" if code == "card_declined" else code)
+        e.update(
+            intent,
+            {
+                "status": "requires_payment_method",
+                "payment_method": None,
+                "last_setup_error": {
+                    "code": code,
+                    "decline_code": error.extra.get("decline_code"),
+                    "doc_url": None,
+                    "message": error.message,
+                    "payment_method": copy.deepcopy(pm),
+                    "type": "card_error",
+                },
+            },
+            "setup_intent.setup_failed",
+        )
+        error.extra["setup_intent"] = copy.deepcopy(intent)
+        raise error
+    if intent["customer"]:
+        e.attach(pm, e.get("customer", intent["customer"]))
+    e.update(
+        intent,
+        {"status": "succeeded", "payment_method": pm_id, "last_setup_error": None},
+        "setup_intent.succeeded",
+    )
+
+
+@route("GET", r"/v1/setup_intents")
+def setup_intents_list(e: Engine, p: Obj) -> Obj:
+    allow(p, LIST + " customer payment_method")
+    items = e.all("setup_intent")
+    for key in ("customer", "payment_method"):
+        if p.get(key):
+            items = [i for i in items if i[key] == p[key]]
+    return e.paginate(created_filter(items, p), p, "/v1/setup_intents")
+
+
+@route("GET", r"/v1/setup_intents/{id}")
+def setup_intents_retrieve(e: Engine, p: Obj, seti_id: str) -> Obj:
+    allow(p, "client_secret")
+    return e.get("setup_intent", seti_id, label="setupintent")
+
+
+@route("POST", r"/v1/setup_intents/{id}/confirm")
+def setup_intents_confirm(e: Engine, p: Obj, seti_id: str) -> Obj:
+    allow(p, "payment_method return_url mandate_data")
+    intent = e.get("setup_intent", seti_id, label="setupintent")
+    if intent["status"] in ("succeeded", "canceled"):
+        raise StripeError(
+            400,
+            f"This SetupIntent's status is {intent['status']}, so it cannot be confirmed.",
+            code="setup_intent_unexpected_state",
+        )
+    confirm_setup_intent(
+        e, intent, e.payment_method_for(p["payment_method"])["id"] if p.get("payment_method") else None
+    )
+    return intent
+
+
+@route("POST", r"/v1/setup_intents/{id}/cancel")
+def setup_intents_cancel(e: Engine, p: Obj, seti_id: str) -> Obj:
+    allow(p, "cancellation_reason")
+    intent = e.get("setup_intent", seti_id, label="setupintent")
+    if intent["status"] in ("succeeded", "canceled"):
+        raise StripeError(
+            400,
+            f"You cannot cancel this SetupIntent because it has a status of {intent['status']}.",
+            code="setup_intent_unexpected_state",
+        )
+    return e.update(
+        intent,
+        {
+            "status": "canceled",
+            "cancellation_reason": p.get("cancellation_reason") or "requested_by_customer",
+        },
+        "setup_intent.canceled",
+    )
+
+
 # --- payment intents, charges, refunds, balance -----------------------------------------------
 @route("POST", r"/v1/payment_intents")
 def payment_intents_create(e: Engine, p: Obj) -> Obj:
@@ -1932,7 +2073,7 @@ def create_refund(e: Engine, charge: Obj, amount: int | None, reason: str | None
         raise StripeError(
             400,
             f"Charge {charge['id']} has not been paid.",
-            code="charge_not_refundable" if False else None,
+            code=None,
             param="charge",
         )
     remaining = charge["amount"] - charge["amount_refunded"]
@@ -2625,7 +2766,7 @@ def complete_checkout(
         raise StripeError(
             400,
             "This Checkout Session is no longer open.",
-            code="checkout_session_not_open" if False else None,
+            code=None,
         )
     promo_id = None
     if promotion_code:
@@ -2642,7 +2783,7 @@ def complete_checkout(
             raise StripeError(
                 400,
                 "This code is invalid.",
-                code="promotion_code_invalid" if False else None,
+                code=None,
                 param="promotion_code",
             )
         promo_id = found[0]["id"]

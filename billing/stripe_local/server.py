@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from . import pages
-from .engine import API_VERSION, Engine, StripeError
+from .engine import API_VERSION, MAX_IDEMPOTENCY_KEYS, Engine, StripeError
 from .params import ParamError, parse
 from .routes import dispatch, json_roundtrip
 
@@ -106,25 +106,26 @@ class Handler(BaseHTTPRequestHandler):
                 params = {**parse(query), **params}
         except (StripeError, ParamError) as error:
             return self.error_response(error, headers)
+        fingerprint = ""
         if idempotency_key and method == "POST":
             headers["Idempotency-Key"] = idempotency_key
             fingerprint = hashlib.sha256(
                 f"{method} {path} {json.dumps(params, sort_keys=True)}".encode()
             ).hexdigest()
-            with engine.lock:
-                cached = engine.idempotency.get(idempotency_key)
-                if cached is not None:
-                    if cached["fingerprint"] != fingerprint:
-                        mismatch = StripeError(
-                            400,
-                            f"Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{idempotency_key}' if you meant to execute a different request.",
-                            type="idempotency_error",
-                        )
-                        return self.error_response(mismatch, headers)
-                    headers["Idempotent-Replayed"] = "true"
-                    headers["Original-Request"] = cached["request_id"]
-                    return cached["status"], headers, cached["body"].encode()
+        # One lock around the replay check and the call: concurrent retries with one key run once.
         with engine.lock, engine.request(request_id if method != "GET" else None, idempotency_key):
+            cached = engine.idempotency.get(idempotency_key) if fingerprint and idempotency_key else None
+            if cached is not None:
+                if cached["fingerprint"] != fingerprint:
+                    mismatch = StripeError(
+                        400,
+                        f"Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '{idempotency_key}' if you meant to execute a different request.",
+                        type="idempotency_error",
+                    )
+                    return self.error_response(mismatch, headers)
+                headers["Idempotent-Replayed"] = "true"
+                headers["Original-Request"] = cached["request_id"]
+                return cached["status"], headers, cached["body"].encode()
             mutating = method != "GET"
             saved = json_roundtrip(engine.snapshot()) if mutating else None
             try:
@@ -146,6 +147,8 @@ class Handler(BaseHTTPRequestHandler):
                 status, headers, raw = self.error_response(error, headers)
                 payload = raw.decode()
             if idempotency_key and method == "POST" and status < 500:
+                if len(engine.idempotency) >= MAX_IDEMPOTENCY_KEYS:
+                    engine.idempotency.pop(next(iter(engine.idempotency)))
                 engine.idempotency[idempotency_key] = {
                     "fingerprint": fingerprint,
                     "status": status,
@@ -168,9 +171,7 @@ class Handler(BaseHTTPRequestHandler):
         if PUBLISHABLE_RE.match(key) and PUBLISHABLE_PATHS.match(path):
             return
         shown = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else key
-        raise StripeError(
-            401, f"Invalid API Key provided: {shown}", code="api_key_invalid" if False else None
-        )
+        raise StripeError(401, f"Invalid API Key provided: {shown}", code=None)
 
     @staticmethod
     def error_response(

@@ -57,4 +57,8 @@ def test_checkout_declined_with_0002_changes_nothing(billing, user, user_api_cli
     billing.deliver()
     assert not Subscription.objects.filter(customer__subscriber=user, stripe_data__status="active").exists()
     assert entitlements_for(user=user).plan == "free"
-    assert user_api_client.get("/api/v1/billing/subscription/").status_code in (200, 404)
+    # Checkout keeps the session open on a decline: no subscription, the person may retry.
+    assert page.status == 402 or "declined" in page.text.lower()
+    assert user_api_client.get("/api/v1/billing/subscription/").status_code == 404
+    retry = billing.stripe.pay_checkout(response.json()["url"])
+    assert retry.status == 303

@@ -64,6 +64,10 @@ def test_reconcile_reports_and_fixes_missed_webhooks(billing, user, user_api_cli
     again = io.StringIO()
     call_command("billing_reconcile", stdout=again)
     assert "0 difference(s) fixed." in again.getvalue()
+    # The daily task runs the same reconciliation.
+    from billing.tasks import billing_reconcile
+
+    assert billing_reconcile.apply().get() == 0
 
 
 def test_sync_command_copies_the_catalogue(billing):

@@ -448,7 +448,7 @@ def test_checkout_with_a_promotion_code_and_expired_session(stripe_local):
     bad = stripe_local.pay_checkout(session, promotion_code="NOPE")
     good = stripe_local.pay_checkout(session, promotion_code="five")
 
-    assert bad.status == 402 and "This code is invalid." in bad.text
+    assert bad.status == 400 and "This code is invalid." in bad.text
     assert good.status == 303
     done = stripe.checkout.Session.retrieve(session.id)
     assert done.amount_total == 1500 and done.total_details.amount_discount == 500
@@ -545,3 +545,131 @@ def test_state_persists_across_restarts(tmp_path):
     assert again.now == engine.now
     assert again.get("customer", customer["id"])["email"] == "keep@example.com"
     assert customers_create(again, {})["id"] != customer["id"]
+
+
+def test_hosted_pages_refuse_unknown_links_and_actions(stripe_local):
+    customer = stripe.Customer.create(email="p@example.com")
+    portal = stripe.billing_portal.Session.create(customer=customer.id)
+
+    assert stripe_local.page(stripe_local.base_url + "/c/pay/cs_test_nope").status == 404
+    assert stripe_local.page(stripe_local.base_url + "/p/session/nope").status == 404
+    assert stripe_local.page(stripe_local.base_url + "/i/in_nope").status == 404
+    assert stripe_local.page(stripe_local.base_url + "/nowhere").status == 404
+    unknown = stripe_local.portal(portal.url, "explode")
+    someone_elses = stripe_local.portal(portal.url, "cancel", subscription="sub_nope")
+    bad_expiry = stripe_local.portal(portal.url, "card", card_number="4242424242424242", exp="13/99")
+
+    assert unknown.status == 400 and "Unknown action." in unknown.text
+    assert someone_elses.status == 404
+    assert bad_expiry.status == 402 and "expiration" in bad_expiry.text
+    assert stripe.PaymentMethod.list(customer=customer.id).data == []
+
+
+def test_checkout_with_a_coupon_in_discounts(stripe_local):
+    coupon = stripe.Coupon.create(percent_off=20, duration="forever")
+    session = stripe.checkout.Session.create(
+        mode="subscription",
+        line_items=[{"price": recurring_price(1000).id, "quantity": 2}],
+        discounts=[{"coupon": coupon.id}],
+        success_url="http://testserver/ok?id={CHECKOUT_SESSION_ID}",
+        metadata={"user": "9"},
+        subscription_data={"metadata": {"user": "9"}},
+    )
+
+    paid = stripe_local.pay_checkout(session)
+
+    done = stripe.checkout.Session.retrieve(session.id, expand=["subscription.latest_invoice"])
+    assert paid.location == f"http://testserver/ok?id={session.id}"
+    assert done.amount_subtotal == 2000 and done.amount_total == 1600
+    assert done.subscription.metadata.to_dict() == {"user": "9"}
+    assert done.subscription.latest_invoice.total == 1600
+    assert done.subscription["items"].data[0].quantity == 2
+    both = raw(
+        stripe_local,
+        "POST",
+        "/v1/checkout/sessions",
+        {
+            "mode": "subscription",
+            "line_items[0][price]": done.subscription["items"].data[0].price.id,
+            "success_url": "http://x",
+            "allow_promotion_codes": "true",
+            "discounts[0][coupon]": coupon.id,
+        },
+    )
+    assert both[0] == 400
+
+
+def test_checkout_in_payment_mode(stripe_local):
+    price = stripe.Price.create(
+        product=stripe.Product.create(name="Credits").id, currency="usd", unit_amount=500
+    )
+    session = stripe.checkout.Session.create(
+        mode="payment", line_items=[{"price": price.id, "quantity": 3}], success_url="http://testserver/ok"
+    )
+
+    assert stripe_local.pay_checkout(session).status == 303
+
+    done = stripe.checkout.Session.retrieve(session.id, expand=["payment_intent"])
+    assert done.payment_status == "paid" and done.payment_intent.amount == 1500
+    assert done.payment_intent.status == "succeeded"
+    recurring = raw(
+        stripe_local,
+        "POST",
+        "/v1/checkout/sessions",
+        {"mode": "payment", "line_items[0][price]": recurring_price().id, "success_url": "http://x"},
+    )
+    assert recurring[0] == 400 and recurring[1]["error"]["param"] == "line_items[0][price]"
+
+
+def test_customer_coupon_discounts_subscription_invoices(stripe_local):
+    coupon = stripe.Coupon.create(amount_off=300, currency="usd", duration="repeating", duration_in_months=2)
+    customer, _ = customer_with_card()
+    stripe.Customer.modify(customer.id, coupon=coupon.id)
+
+    sub = stripe.Subscription.create(customer=customer.id, items=[{"price": recurring_price(1000).id}])
+    stripe_local.advance(days=31)
+    stripe_local.advance(days=31)
+
+    totals = [i.total for i in stripe.Invoice.list(customer=customer.id).data][::-1]
+    assert stripe.Customer.retrieve(customer.id).discount.coupon.id == coupon.id
+    assert totals == [700, 700, 1000]
+    assert stripe.Subscription.retrieve(sub.id).status == "active"
+
+
+def test_setup_intent_saves_a_card_or_reports_the_decline(stripe_local):
+    customer = stripe.Customer.create(email="s@example.com")
+
+    saved = stripe.SetupIntent.create(customer=customer.id, payment_method="pm_card_visa", confirm=True)
+    pending = stripe.SetupIntent.create(customer=customer.id)
+    with pytest.raises(stripe.CardError) as declined:
+        stripe.SetupIntent.confirm(pending.id, payment_method="pm_card_chargeDeclined")
+
+    assert saved.status == "succeeded"
+    assert stripe.PaymentMethod.retrieve(saved.payment_method).customer == customer.id
+    assert declined.value.code == "card_declined"
+    assert stripe.SetupIntent.retrieve(pending.id).last_setup_error.code == "card_declined"
+    assert [pm.id for pm in stripe.PaymentMethod.list(customer=customer.id).data] == [saved.payment_method]
+
+
+def test_concurrent_retries_with_one_idempotency_key_create_one_object(stripe_local):
+    results: list[str] = []
+
+    def call() -> None:
+        results.append(
+            raw(
+                stripe_local,
+                "POST",
+                "/v1/customers",
+                {"email": "race@example.com"},
+                headers={"Idempotency-Key": "race"},
+            )[1]["id"]
+        )
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(set(results)) == 1 and len(results) == 8
+    assert len(stripe.Customer.list().data) == 1

@@ -244,3 +244,42 @@ def test_trial_checkout_then_trial_end_charges(stripe_local, client):
     sub = Subscription.objects.get(id=sub_id)
     assert sub.status == "active"
     assert Invoice.objects.filter(subscription=sub, stripe_data__status="paid").count() == 2
+
+
+def test_events_delivered_in_reverse_order_reach_the_same_state(stripe_local, client):
+    stripe_local.webhook_endpoint()
+    session = _checkout(_price(), customer_email="rev@example.com")
+    stripe_local.pay_checkout(session)
+
+    stripe_local.deliver_webhooks(client, order="reversed")
+
+    sub = Subscription.objects.get(id=stripe.checkout.Session.retrieve(session.id).subscription)
+    assert sub.status == "active"
+    assert Invoice.objects.get(subscription=sub).status == "paid"
+
+
+def test_a_refused_delivery_stays_queued_for_a_retry(stripe_local, client):
+    endpoint = stripe_local.webhook_endpoint()
+    stripe.Customer.create(email="retry@example.com")
+    secret = endpoint.secret
+    endpoint.secret = "whsec_wrong"
+    endpoint.save()
+
+    with pytest.raises(AssertionError, match="customer.created"):
+        stripe_local.deliver_webhooks(client)
+    assert stripe_local.deliver_webhooks(client, raise_on_error=False) == [("customer.created", 400)]
+    endpoint.secret = secret
+    endpoint.save()
+    assert stripe_local.deliver_webhooks(client) == [("customer.created", 200)]
+    assert Customer.objects.get().email == "retry@example.com"
+    assert WebhookEventTrigger.objects.filter(valid=False).count() == 2
+
+
+def test_deleting_a_customer_purges_it_in_djstripe(stripe_local, client):
+    sub_id, customer_id = _subscribe(stripe_local, client)
+
+    stripe.Customer.delete(customer_id)
+    stripe_local.deliver_webhooks(client)
+
+    assert Customer.objects.get(id=customer_id).date_purged is not None
+    assert Subscription.objects.get(id=sub_id).status == "canceled"

@@ -66,6 +66,7 @@ def test_renewal_failing_with_0341_goes_past_due_with_grace_then_free(
     client.force_login(user)
     page = client.get("/billing/").content.decode()
     assert "update your card" in page and "Your last payment failed" in page
+    assert "update your card" in client.get("/billing/pricing/").content.decode()  # on every page
 
     # Stripe retries: another payment_failed for the same invoice sends no second e-mail and
     # keeps the grace period's start.

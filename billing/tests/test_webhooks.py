@@ -83,3 +83,67 @@ def test_catalogue_events_are_synced_and_drop_cached_entitlements(billing, user,
 class _Out:
     def write(self, *args, **kwargs):
         pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_give_one_email(billing, user, user_api_client, mailoutbox):
+    """Ten deliveries at once (real commits, one connection each): the same event id five
+    times, and five other event ids about the same failed invoice (as Stripe's retries are)."""
+    import json
+    import threading
+
+    from django.db import connections
+    from django.test import Client
+
+    from billing.tests.factories import sign
+
+    billing.checkout(user_api_client, "pro_monthly", card="4000000000000341")
+    billing.stripe.advance(days=15)
+    engine = billing.stripe.engine
+    held = []
+    for _ in range(10):
+        batch = engine.take_deliveries()
+        if not batch:
+            break
+        for delivery in batch:
+            event = engine.out(engine.get("event", delivery["event"]))
+            engine.delivered(delivery)
+            if event["type"] == "invoice.payment_failed":
+                held.append(event)
+                continue
+            url, payload, headers = engine.signed_delivery(delivery)
+            Client().post(
+                f"/stripe/webhook/{billing.endpoint.djstripe_uuid}/",
+                data=payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=headers["Stripe-Signature"],
+            )
+    failed = held[0]
+    bodies = [json.dumps(failed).encode()] * 5 + [
+        json.dumps(dict(failed, id=f"evt_concurrent{i:02d}LocalStandIn")).encode() for i in range(5)
+    ]
+    barrier = threading.Barrier(len(bodies))
+    statuses = []
+
+    def deliver(body: bytes) -> None:
+        try:
+            barrier.wait()
+            response = Client().post(
+                f"/stripe/webhook/{billing.endpoint.djstripe_uuid}/",
+                data=body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=sign(body, billing.endpoint.secret),
+            )
+            statuses.append(response.status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 10
+    invoice_id = failed["data"]["object"]["id"]
+    assert BillingNotification.objects.filter(kind="payment_failed", stripe_object_id=invoice_id).count() == 1
+    assert len([m for m in mailoutbox if "payment failed" in m.subject]) == 1

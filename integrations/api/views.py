@@ -27,6 +27,7 @@ from integrations.services import api_key_issue, api_key_revoke, api_key_rotate
 # Keys cannot manage keys: a stolen key must not be able to mint more or outlive a revocation.
 SESSION_ONLY = RequiredScopes(read=None, write=None)
 TAGS = ["API keys"]
+NO_STORE = {"Cache-Control": "no-store"}  # responses that carry a full key
 
 
 @extend_schema_view(
@@ -62,7 +63,7 @@ class ApiKeyViewSet(
         data.is_valid(raise_exception=True)
         issued = api_key_issue(user=request.user, request=request._request, **data.validated_data)  # type: ignore[arg-type]
         out = ApiKeyIssuedOutputSerializer(issued.api_key, context={"token": issued.token})
-        return Response(out.data, status=status.HTTP_201_CREATED)
+        return Response(out.data, status=status.HTTP_201_CREATED, headers=NO_STORE)
 
     def perform_destroy(self, instance: ApiKey) -> None:
         api_key_revoke(api_key=instance, actor=self.request.user, request=self.request._request)  # type: ignore[arg-type]
@@ -88,7 +89,7 @@ class ApiKeyRotateApi(APIView):
         data.is_valid(raise_exception=True)
         issued = api_key_rotate(api_key=api_key, request=request._request, **data.validated_data)
         out = ApiKeyIssuedOutputSerializer(issued.api_key, context={"token": issued.token})
-        return Response(out.data, status=status.HTTP_201_CREATED)
+        return Response(out.data, status=status.HTTP_201_CREATED, headers=NO_STORE)
 
 
 class ApiKeyRevokeApi(APIView):

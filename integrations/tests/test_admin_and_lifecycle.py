@@ -65,3 +65,17 @@ def test_the_eraser_removes_every_key(user, other_user, api_client):
     assert not ApiKey.objects.filter(user=user).exists()
     assert ApiKey.objects.filter(user=other_user).count() == 1
     assert api_client.get("/api/v1/me", **bearer(issued.token)).status_code == 401
+
+
+def test_demo_seed_makes_one_key_for_alice_once():
+    import io
+
+    from accounts.tests.factories import UserFactory
+    from integrations.demo import seed
+
+    alice = UserFactory(handle="alice")
+    out = io.StringIO()
+    seed(users=[alice], stdout=out)
+    seed(users=[alice], stdout=out)
+    assert ApiKey.objects.filter(user=alice).count() == 1
+    assert out.getvalue().count("relay_test_") == 2  # the key and the curl line, printed once

@@ -31,6 +31,7 @@ def create(client: APIClient, **data):
 def test_create_returns_the_full_key_once(user_api_client, user):
     response = create(user_api_client, scopes=["posts:read", "profile:read"], expires_in_days=30)
     assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
     body = response.json()
     token = body["key"]
     assert token.startswith("relay_test_")
@@ -113,11 +114,15 @@ def test_list_shows_only_my_keys_newest_first(user_api_client, user, other_user)
     assert [k["name"] for k in body["results"]] == ["Newer", "Older"]
 
 
-def test_list_query_count_does_not_grow(user_api_client, user, django_assert_num_queries, settings):
+def test_list_query_count_does_not_grow(user_api_client, user, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     issue_key(user, name="One")
     user_api_client.get(URL)  # warm the session cache
-    with django_assert_num_queries(3) as one:
+    with CaptureQueriesContext(connection) as one:
         assert len(user_api_client.get(URL).json()["results"]) == 1
+    assert sum("integrations_apikey" in q["sql"] for q in one.captured_queries) == 1
     for n in range(5):
         issued = issue_key(user, name=f"Key {n}")
         issued.api_key.revoked_at = issued.api_key.created_at

@@ -51,6 +51,7 @@ def test_staff_are_offered_the_admin_scope(client):
 def test_creating_a_key_shows_it_once_with_a_copy_button(signed_in, user):
     response = signed_in.post(PAGE, {"name": "Backup", "scopes": ["posts:read"], "expires_in_days": "30"})
     assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
     html = response.content.decode()
     token = re.search(r'value="(relay_test_[0-9A-Za-z_]+)"', html).group(1)
     assert 'data-copy="#new-api-key"' in html
@@ -63,9 +64,15 @@ def test_creating_a_key_shows_it_once_with_a_copy_button(signed_in, user):
     ("data", "message"),
     [
         ({"name": "", "scopes": ["posts:read"], "expires_in_days": "90"}, "This field is required."),
-        ({"name": "x", "scopes": ["posts:delete"], "expires_in_days": "90"}, "is not one of the available choices"),
+        (
+            {"name": "x", "scopes": ["posts:delete"], "expires_in_days": "90"},
+            "is not one of the available choices",
+        ),
         ({"name": "x", "scopes": ["admin"], "expires_in_days": "90"}, "is not one of the available choices"),
-        ({"name": "x", "scopes": ["posts:read"], "expires_in_days": "400"}, "is not one of the available choices"),
+        (
+            {"name": "x", "scopes": ["posts:read"], "expires_in_days": "400"},
+            "is not one of the available choices",
+        ),
     ],
 )
 def test_bad_input_shows_form_errors(signed_in, data, message):

@@ -74,6 +74,23 @@ def test_every_api_view_declares_its_required_scopes():
     assert undeclared == [], "API views without required_scopes:\n" + "\n".join(undeclared)
 
 
+def test_every_api_view_checks_scopes_and_rate_limits_keys():
+    """Overriding permission_classes or throttle_classes must keep the key checks."""
+    from integrations.permissions import HasRequiredScopes
+    from integrations.throttling import ApiKeyRateThrottle
+
+    problems = []
+    for route, pattern in api_patterns():
+        cls = view_class(pattern)
+        if APIKeyAuthentication not in getattr(cls, "authentication_classes", ()):
+            continue  # keys are not accepted there at all
+        if not any(issubclass(p, HasRequiredScopes) for p in getattr(cls, "permission_classes", ())):
+            problems.append(f"{route}: {cls.__name__} lacks HasRequiredScopes")
+        if not any(issubclass(t, ApiKeyRateThrottle) for t in getattr(cls, "throttle_classes", ())):
+            problems.append(f"{route}: {cls.__name__} lacks ApiKeyRateThrottle")
+    assert problems == [], "\n".join(problems)
+
+
 def test_the_walk_finds_the_api(db):
     routes = [route for route, _ in api_patterns()]
     assert any("api-keys" in r for r in routes)

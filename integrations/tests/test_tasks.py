@@ -34,7 +34,9 @@ def test_a_key_expiring_within_7_days_gets_one_warning(user, django_capture_on_c
     assert soon.expiry_warning_sent_at is not None
 
 
-def test_revoked_expired_and_rotated_keys_get_no_warning(user, other_user, django_capture_on_commit_callbacks):
+def test_revoked_expired_and_rotated_keys_get_no_warning(
+    user, other_user, django_capture_on_commit_callbacks
+):
     from accounts.services import user_deactivate
     from integrations.services import api_key_rotate
 

@@ -42,6 +42,14 @@ def test_link_counts_a_click_sets_cookies_and_redirects_to_signup(client, user):
     assert click.device_hash == ""  # the device cookie is set now, seen from the next request on
 
 
+def test_reloading_the_link_counts_one_click(client, user):
+    code = referrer_code(user)
+    for _ in range(3):
+        client.get(f"/r/{code}", REMOTE_ADDR=VISITOR_IP)
+    client.get(f"/r/{code}", REMOTE_ADDR="198.51.100.24")
+    assert Click.objects.filter(referrer=user).count() == 2
+
+
 def test_no_raw_ip_is_stored_anywhere(client, user):
     client.get(f"/r/{referrer_code(user)}", REMOTE_ADDR=VISITOR_IP)
     _signup(client, 1, ip=VISITOR_IP)

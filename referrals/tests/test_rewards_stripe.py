@@ -122,7 +122,9 @@ def test_duplicate_invoice_paid_gives_one_reward(billing, client):
 def test_out_of_order_delivery_gives_one_reward(billing):
     referrer = UserFactory()
     _referred, api = _referred_user_via_link(referrer)
-    response = api.post("/api/v1/billing/checkout-session/", {"price_id": billing.prices["team_monthly"]}, format="json")
+    response = api.post(
+        "/api/v1/billing/checkout-session/", {"price_id": billing.prices["team_monthly"]}, format="json"
+    )
     billing.stripe.pay_checkout(response.json()["url"])
     billing.deliver(order="reversed")
     assert Reward.objects.count() == 1
@@ -145,7 +147,9 @@ def test_flagged_referral_pays_full_price_and_earns_nothing(billing):
 def test_concurrent_invoice_paid_webhooks_give_one_reward(billing):
     referrer = UserFactory()
     _referred, api = _referred_user_via_link(referrer)
-    response = api.post("/api/v1/billing/checkout-session/", {"price_id": billing.prices["team_monthly"]}, format="json")
+    response = api.post(
+        "/api/v1/billing/checkout-session/", {"price_id": billing.prices["team_monthly"]}, format="json"
+    )
     billing.stripe.pay_checkout(response.json()["url"])
     # Everything but invoice.paid first, so the race is on the reward.
     deliveries = billing.stripe.engine.take_deliveries()
@@ -163,7 +167,9 @@ def test_concurrent_invoice_paid_webhooks_give_one_reward(billing):
     def deliver() -> None:
         try:
             barrier.wait()
-            statuses.append(post_webhook(Client(raise_request_exception=False), billing.endpoint, event).status_code)
+            statuses.append(
+                post_webhook(Client(raise_request_exception=False), billing.endpoint, event).status_code
+            )
         finally:
             close_old_connections()
 
@@ -175,3 +181,45 @@ def test_concurrent_invoice_paid_webhooks_give_one_reward(billing):
     assert 200 in statuses
     assert Reward.objects.count() == 1
     assert Reward.objects.get().status == Reward.Status.PENDING
+
+
+def test_with_a_trial_the_reward_waits_for_the_first_paid_invoice(billing):
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+    billing.checkout(api, "pro_monthly")  # 14-day trial: a $0 first invoice
+    assert not Reward.objects.exists()
+    assert Referral.objects.get(referred=referred).status == Referral.Status.SIGNED_UP
+    billing.stripe.advance(days=15)
+    billing.deliver()
+    invoice = _paid_invoice(referred)
+    assert (invoice.subtotal, invoice.amount_paid) == (800, 640)  # the discount waited for it too
+    reward = Reward.objects.get()
+    assert reward.stripe_invoice_id == invoice.id
+
+
+def test_coupon_is_created_once(billing, settings):
+    from django.core.cache import cache
+
+    from referrals.rewards import referral_coupon_ensure
+
+    assert referral_coupon_ensure() == settings.REFERRAL_COUPON_ID
+    cache.clear()  # another process, without the cached answer
+    assert referral_coupon_ensure() == settings.REFERRAL_COUPON_ID
+    coupon = stripe.Coupon.retrieve(settings.REFERRAL_COUPON_ID)
+    assert (coupon.percent_off, coupon.duration) == (20, "once")
+    assert len([c for c in stripe.Coupon.list().data if c.id == settings.REFERRAL_COUPON_ID]) == 1
+
+
+def test_chargeback_of_a_granted_reward_reverses_the_credit(billing):
+    from referrals.rewards import rewards_revoke_for_charge
+
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+    billing.checkout(api, "team_monthly")
+    rewards_grant_due(now=timezone.now() + timedelta(days=15))
+    assert _balance(referrer) == -500
+    # What the charge.dispute.created handler calls (the stand-in has no disputes to send).
+    rewards_revoke_for_charge(charge_id=_paid_invoice(referred).charge, note="Payment disputed")
+    reward = Reward.objects.get()
+    assert (reward.status, reward.note) == ("reversed", "Payment disputed")
+    assert _balance(referrer) == 0

@@ -264,3 +264,15 @@ def test_export_and_erase(user):
     assert Reward.objects.filter(beneficiary=user).count() == 1
     erase_user(user)
     assert not Referral.objects.exists() and not Reward.objects.exists()
+
+
+def test_demo_seed_is_idempotent():
+    import io
+
+    from referrals.demo import seed
+
+    users = [UserFactory(handle="alice"), UserFactory(handle="bob"), UserFactory(handle="carol")]
+    seed(users=users, stdout=io.StringIO())
+    seed(users=users, stdout=io.StringIO())
+    assert Referral.objects.get().referrer.handle == "alice"
+    assert all(referrer_code(u) for u in users)

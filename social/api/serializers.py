@@ -37,7 +37,11 @@ class PostEditInputSerializer(serializers.Serializer):
 
 class MuteInputSerializer(serializers.Serializer):
     duration_minutes = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=60 * 24 * 365, help_text="Forever when omitted."
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=60 * 24 * 365,
+        help_text="Forever when omitted.",
     )
 
 

@@ -30,15 +30,27 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("users/<str:handle>/mute/", v.UserMuteApi.as_view(), name="user-mute"),
     path("followers/<str:handle>/", v.FollowerRemoveApi.as_view(), name="follower-remove"),
     path("follow-requests/", v.FollowRequestListApi.as_view(), name="follow-requests"),
-    path("follow-requests/<str:handle>/accept/", v.FollowRequestAcceptApi.as_view(), name="follow-request-accept"),
-    path("follow-requests/<str:handle>/reject/", v.FollowRequestRejectApi.as_view(), name="follow-request-reject"),
+    path(
+        "follow-requests/<str:handle>/accept/",
+        v.FollowRequestAcceptApi.as_view(),
+        name="follow-request-accept",
+    ),
+    path(
+        "follow-requests/<str:handle>/reject/",
+        v.FollowRequestRejectApi.as_view(),
+        name="follow-request-reject",
+    ),
     path("blocks/", v.BlockListApi.as_view(), name="blocks"),
     path("mutes/", v.MuteListApi.as_view(), name="mutes"),
     # Notifications
     path("notifications/", v.NotificationListApi.as_view(), name="notifications"),
     path("notifications/unread-count/", v.NotificationUnreadCountApi.as_view(), name="notifications-unread"),
     path("notifications/read-all/", v.NotificationMarkAllReadApi.as_view(), name="notifications-read-all"),
-    path("notifications/<int:notification_id>/read/", v.NotificationMarkReadApi.as_view(), name="notification-read"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        v.NotificationMarkReadApi.as_view(),
+        name="notification-read",
+    ),
     # Search
     path("search/posts/", v.SearchPostsApi.as_view(), name="search-posts"),
     path("search/users/", v.SearchUsersApi.as_view(), name="search-users"),

@@ -82,6 +82,10 @@ class _ListApi(GenericAPIView):
         return self.get_paginated_response(self.transform(page))
 
 
+def _as_list(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list(rows)
+
+
 def _user(request: Request, handle: str) -> User:
     return selectors.user_get_visible(viewer=request.user, handle=handle)
 
@@ -95,7 +99,10 @@ class PostCreateApi(GenericAPIView):
     serializer_class = s.PostCreateInputSerializer
 
     @extend_schema(
-        request={"application/json": s.PostCreateInputSerializer, "multipart/form-data": s.PostCreateInputSerializer},
+        request={
+            "application/json": s.PostCreateInputSerializer,
+            "multipart/form-data": s.PostCreateInputSerializer,
+        },
         responses={201: s.PostOutputSerializer, **_errors(400, 403, 404, 429)},
         summary="Publish a post (or a reply with reply_to_id); images as multipart.",
     )
@@ -105,7 +112,8 @@ class PostCreateApi(GenericAPIView):
         v = data.validated_data
         alts = v["alt_texts"]
         images = [
-            services.ImageUpload(file=f, alt_text=alts[i] if i < len(alts) else "") for i, f in enumerate(v["images"])
+            services.ImageUpload(file=f, alt_text=alts[i] if i < len(alts) else "")
+            for i, f in enumerate(v["images"])
         ]
         post = services.post_create(
             author=request.user,  # type: ignore[arg-type]
@@ -115,7 +123,9 @@ class PostCreateApi(GenericAPIView):
             reply_to_id=v.get("reply_to_id"),
             images=images,
         )
-        return Response(selectors.post_row(viewer=request.user, post_id=post.pk), status=status.HTTP_201_CREATED)
+        return Response(
+            selectors.post_row(viewer=request.user, post_id=post.pk), status=status.HTTP_201_CREATED
+        )
 
 
 class PostDetailApi(GenericAPIView):
@@ -126,7 +136,9 @@ class PostDetailApi(GenericAPIView):
     def get(self, request: Request, post_id: int) -> Response:
         return Response(selectors.post_row(viewer=request.user, post_id=post_id))
 
-    @extend_schema(request=s.PostEditInputSerializer, responses={200: s.PostOutputSerializer, **_errors(400, 403, 404)})
+    @extend_schema(
+        request=s.PostEditInputSerializer, responses={200: s.PostOutputSerializer, **_errors(400, 403, 404)}
+    )
     def patch(self, request: Request, post_id: int) -> Response:
         data = s.PostEditInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -152,9 +164,11 @@ class PostEditHistoryApi(_ListApi):
             "id", "text", "content_warning", "created_at"
         )
 
-    transform = staticmethod(list)  # type: ignore[assignment]
+    transform = staticmethod(_as_list)
 
-    @extend_schema(responses={200: s.PostEditOutputSerializer(many=True), **_errors(404)}, summary="Earlier versions")
+    @extend_schema(
+        responses={200: s.PostEditOutputSerializer(many=True), **_errors(404)}, summary="Earlier versions"
+    )
     def get(self, request: Request, **kwargs: Any) -> Response:
         return super().get(request, **kwargs)
 
@@ -166,12 +180,15 @@ class PostRepliesApi(_ListApi):
         post = selectors.post_get_for_user(user=request.user, post_id=kwargs["post_id"])
         return selectors.replies_feed(viewer=request.user, post=post)
 
-    @extend_schema(responses={200: s.PostOutputSerializer(many=True), **_errors(404)}, summary="Direct replies")
+    @extend_schema(
+        responses={200: s.PostOutputSerializer(many=True), **_errors(404)}, summary="Direct replies"
+    )
     def get(self, request: Request, **kwargs: Any) -> Response:
         return super().get(request, **kwargs)
 
     @extend_schema(
-        request=s.ReplyCreateInputSerializer, responses={201: s.PostOutputSerializer, **_errors(400, 403, 404, 429)}
+        request=s.ReplyCreateInputSerializer,
+        responses={201: s.PostOutputSerializer, **_errors(400, 403, 404, 429)},
     )
     def post(self, request: Request, post_id: int) -> Response:
         data = s.ReplyCreateInputSerializer(data=request.data)
@@ -181,7 +198,9 @@ class PostRepliesApi(_ListApi):
             reply_to_id=post_id,
             **data.validated_data,
         )
-        return Response(selectors.post_row(viewer=request.user, post_id=reply.pk), status=status.HTTP_201_CREATED)
+        return Response(
+            selectors.post_row(viewer=request.user, post_id=reply.pk), status=status.HTTP_201_CREATED
+        )
 
 
 def _toggle_api(
@@ -196,12 +215,16 @@ def _toggle_api(
         required_scopes = POSTS
         serializer_class = s.PostOutputSerializer
 
-        @extend_schema(request=None, responses={200: s.PostOutputSerializer, **_errors(400, 403, 404)}, summary=summary)
+        @extend_schema(
+            request=None, responses={200: s.PostOutputSerializer, **_errors(400, 403, 404)}, summary=summary
+        )
         def post(self, request: Request, post_id: int) -> Response:
             on(user=request.user, post_id=post_id)
             return Response(selectors.post_row(viewer=request.user, post_id=post_id))
 
-        @extend_schema(request=None, responses={200: s.PostOutputSerializer, **_errors(404)}, summary=f"Undo: {summary}")
+        @extend_schema(
+            request=None, responses={200: s.PostOutputSerializer, **_errors(404)}, summary=f"Undo: {summary}"
+        )
         def delete(self, request: Request, post_id: int) -> Response:
             off(user=request.user, post_id=post_id)
             return Response(selectors.post_row(viewer=request.user, post_id=post_id))
@@ -212,7 +235,9 @@ def _toggle_api(
 
 PostLikeApi = _toggle_api("PostLikeApi", services.like_create, services.like_delete, "Like")
 PostRepostApi = _toggle_api("PostRepostApi", services.repost_create, services.repost_delete, "Repost")
-PostBookmarkApi = _toggle_api("PostBookmarkApi", services.bookmark_create, services.bookmark_delete, "Bookmark")
+PostBookmarkApi = _toggle_api(
+    "PostBookmarkApi", services.bookmark_create, services.bookmark_delete, "Bookmark"
+)
 PostPinApi = _toggle_api("PostPinApi", services.post_pin, services.post_unpin, "Pin to profile")
 
 
@@ -236,7 +261,9 @@ class HomeFeedApi(_ListApi):
     required_scopes = POSTS
 
     def rows(self, request: Request, **kwargs: Any) -> QuerySet[Any]:
-        return selectors.home_feed(user=request.user)  # type: ignore[arg-type]
+        user: User = request.user  # type: ignore[assignment]
+        self.transform = lambda page: selectors.home_feed_items(user=user, entries=page)  # type: ignore[method-assign]
+        return selectors.home_feed(user=user)
 
     @extend_schema(responses={200: s.TimelineItemOutputSerializer(many=True)}, summary="Home timeline")
     def get(self, request: Request, **kwargs: Any) -> Response:
@@ -260,7 +287,9 @@ class UserPostsApi(_ListApi):
     def rows(self, request: Request, **kwargs: Any) -> QuerySet[Any]:
         return selectors.profile_feed(viewer=request.user, owner=_user(request, kwargs["handle"]))
 
-    @extend_schema(responses={200: s.PostOutputSerializer(many=True), **_errors(404)}, summary="A user's posts")
+    @extend_schema(
+        responses={200: s.PostOutputSerializer(many=True), **_errors(404)}, summary="A user's posts"
+    )
     def get(self, request: Request, **kwargs: Any) -> Response:
         return super().get(request, **kwargs)
 
@@ -292,7 +321,9 @@ class UserFollowApi(GenericAPIView):
         result = services.follow_create(follower=request.user, followee=_user(request, handle))  # type: ignore[arg-type]
         return Response({"status": result.status})
 
-    @extend_schema(request=None, responses={204: None, **_errors(404)}, summary="Unfollow or withdraw a request")
+    @extend_schema(
+        request=None, responses={204: None, **_errors(404)}, summary="Unfollow or withdraw a request"
+    )
     def delete(self, request: Request, handle: str) -> Response:
         services.follow_delete(follower=request.user, followee=_user(request, handle))  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -327,7 +358,9 @@ class FollowingListApi(FollowersListApi):
 class FollowerRemoveApi(GenericAPIView):
     required_scopes = FOLLOWS
 
-    @extend_schema(request=None, responses={204: None, **_errors(404)}, summary="Remove someone from your followers")
+    @extend_schema(
+        request=None, responses={204: None, **_errors(404)}, summary="Remove someone from your followers"
+    )
     def delete(self, request: Request, handle: str) -> Response:
         services.follower_remove(owner=request.user, follower=_user(request, handle))  # type: ignore[arg-type]
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -468,7 +501,9 @@ class NotificationMarkAllReadApi(GenericAPIView):
 
 # --- Search -----------------------------------------------------------------------------------------
 
-_Q = OpenApiParameter("q", OpenApiTypes.STR, required=True, description="What to look for (1-200 characters).")
+_Q = OpenApiParameter(
+    "q", OpenApiTypes.STR, required=True, description="What to look for (1-200 characters)."
+)
 
 
 def _query(request: Request) -> str:
@@ -536,7 +571,9 @@ class ReportCreateApi(GenericAPIView):
     required_scopes = RequiredScopes(read=None, write="posts:write")
     serializer_class = s.ReportInputSerializer
 
-    @extend_schema(request=s.ReportInputSerializer, responses={201: s.ReportOutputSerializer, **_errors(400, 404)})
+    @extend_schema(
+        request=s.ReportInputSerializer, responses={201: s.ReportOutputSerializer, **_errors(400, 404)}
+    )
     def post(self, request: Request) -> Response:
         data = s.ReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -550,7 +587,11 @@ class ReportCreateApi(GenericAPIView):
             target_user=target,
         )
         return Response(
-            {"id": report.pk, "reason": report.reason, "status": report.status, "created_at": report.created_at},
+            {
+                "id": report.pk,
+                "reason": report.reason,
+                "status": report.status,
+                "created_at": report.created_at,
+            },
             status=status.HTTP_201_CREATED,
         )
-

@@ -5,7 +5,14 @@ from rest_framework.test import APIClient
 
 from social import services
 from social.models import Like, Notification, Post, Report
-from social.tests.factories import after_commit, fake_image_upload, make_follow, make_post, make_user, png_upload
+from social.tests.factories import (
+    after_commit,
+    fake_image_upload,
+    make_follow,
+    make_post,
+    make_user,
+    png_upload,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +96,9 @@ def test_reply_to_deleted_or_invisible_post_is_404(user):
     other = make_user(private=True)
     hidden = make_post(other, "private")
     client = client_for(user)
-    assert_error(client.post(f"/api/v1/posts/{hidden.pk}/replies/", {"text": "hi"}, format="json"), 404, "not_found")
+    assert_error(
+        client.post(f"/api/v1/posts/{hidden.pk}/replies/", {"text": "hi"}, format="json"), 404, "not_found"
+    )
     mine = make_post(user, "mine")
     services.post_delete(user=user, post_id=mine.pk)
     assert_error(client.post("/api/v1/posts/", {"text": "hi", "reply_to_id": mine.pk}, format="json"), 404)
@@ -189,10 +198,17 @@ def test_follow_rate_limit_is_429(user, settings):
 
 def test_block_and_mute_lists(user, other_user):
     client = client_for(user)
-    assert client.post(f"/api/v1/users/{other_user.handle}/mute/", {"duration_minutes": 60}, format="json").status_code == 204
+    assert (
+        client.post(
+            f"/api/v1/users/{other_user.handle}/mute/", {"duration_minutes": 60}, format="json"
+        ).status_code
+        == 204
+    )
     mutes = client.get("/api/v1/mutes/").json()["results"]
     assert mutes[0]["handle"] == other_user.handle and mutes[0]["expires_at"] is not None
-    assert_error(client.post(f"/api/v1/users/{other_user.handle}/mute/", {"duration_minutes": 0}, format="json"), 400)
+    assert_error(
+        client.post(f"/api/v1/users/{other_user.handle}/mute/", {"duration_minutes": 0}, format="json"), 400
+    )
     assert client.post(f"/api/v1/users/{other_user.handle}/block/").status_code == 204
     assert [b["handle"] for b in client.get("/api/v1/blocks/").json()["results"]] == [other_user.handle]
     assert_error(client.post(f"/api/v1/users/{user.handle}/block/"), 400, "self_block")
@@ -237,13 +253,19 @@ def test_search(user, other_user):
 def test_reports(user, other_user):
     post = make_post(other_user, "bad")
     client = client_for(user)
-    response = client.post("/api/v1/reports/", {"reason": "spam", "post_id": post.pk, "comment": "ads"}, format="json")
+    response = client.post(
+        "/api/v1/reports/", {"reason": "spam", "post_id": post.pk, "comment": "ads"}, format="json"
+    )
     assert response.status_code == 201 and response.json()["status"] == "open"
-    response = client.post("/api/v1/reports/", {"reason": "harassment", "handle": other_user.handle}, format="json")
+    response = client.post(
+        "/api/v1/reports/", {"reason": "harassment", "handle": other_user.handle}, format="json"
+    )
     assert response.status_code == 201
     assert Report.objects.filter(target_user=other_user).count() == 2
     assert_error(client.post("/api/v1/reports/", {"reason": "spam"}, format="json"), 400, "invalid")
-    assert_error(client.post("/api/v1/reports/", {"reason": "meh", "handle": other_user.handle}, format="json"), 400)
+    assert_error(
+        client.post("/api/v1/reports/", {"reason": "meh", "handle": other_user.handle}, format="json"), 400
+    )
     assert_error(client.post("/api/v1/reports/", {"reason": "spam", "post_id": 999999}, format="json"), 404)
 
 

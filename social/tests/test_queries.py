@@ -62,7 +62,15 @@ LISTS = [
     "/api/v1/search/users/?q=user",
     "/api/v1/search/hashtags/?q=ma",
 ]
-PAGES = ["/", "/explore/", "/@{author}", "/tags/many/", "/notifications/", "/posts/{first}/", "/search/?q=number"]
+PAGES = [
+    "/",
+    "/explore/",
+    "/@{author}",
+    "/tags/many/",
+    "/notifications/",
+    "/posts/{first}/",
+    "/search/?q=number",
+]
 
 
 def _urls(template_list, viewer, author, posts):

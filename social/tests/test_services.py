@@ -20,10 +20,16 @@ from social.models import (
     Post,
     PostEdit,
     PostImage,
-    Report,
     TimelineEntry,
 )
-from social.tests.factories import after_commit, fake_image_upload, make_follow, make_post, make_user, png_upload
+from social.tests.factories import (
+    after_commit,
+    fake_image_upload,
+    make_follow,
+    make_post,
+    make_user,
+    png_upload,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -208,7 +208,9 @@ def test_mentioned_only_post_reaches_only_mentioned_followers():
     make_follow(mentioned_follower, author)
     make_follow(follower, author)
     post = make_post(author, f"psst @{mentioned_follower.handle}", visibility="mentioned")
-    assert [i["post"]["id"] for i in api(mentioned_follower).get("/api/v1/feeds/home/").json()["results"]] == [post.pk]
+    assert [
+        i["post"]["id"] for i in api(mentioned_follower).get("/api/v1/feeds/home/").json()["results"]
+    ] == [post.pk]
     assert api(follower).get("/api/v1/feeds/home/").json()["results"] == []
 
 

@@ -1,0 +1,7 @@
+"""Settings for the social load test: the project's own, plus a trivial JSON endpoint to compare with."""
+
+from config.settings import *  # noqa: F403
+
+ROOT_URLCONF = "bench.social_urls"
+# No collectstatic for a benchmark: plain static URLs instead of the manifest.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

@@ -1,0 +1,42 @@
+"""The OpenAPI schema shows the key security scheme and each operation's scope."""
+
+from __future__ import annotations
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_the_key_scheme_is_a_bearer_scheme(schema):
+    scheme = schema["components"]["securitySchemes"]["apiKeyAuth"]
+    assert scheme["type"] == "http"
+    assert scheme["scheme"] == "bearer"
+
+
+def test_every_operation_states_its_scope(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            scopes = operation["x-required-scopes"]
+            accepts_keys = any("apiKeyAuth" in requirement for requirement in operation.get("security", []))
+            assert accepts_keys == bool(scopes), (method, path)
+            if scopes:
+                assert f"**API key scope:** `{scopes[0]}`" in operation["description"]
+            else:
+                assert "**API keys:** not accepted" in operation["description"]
+            assert {"401", "403", "429"} <= set(operation["responses"]), (method, path)
+
+
+def test_the_key_endpoints_refuse_keys_in_the_schema(schema):
+    for path, item in schema["paths"].items():
+        if path.startswith("/api/v1/api-keys/"):
+            for operation in item.values():
+                assert operation["x-required-scopes"] == []
+    me = schema["paths"].get("/api/v1/me")
+    if me:  # the accounts API, when present
+        assert me["get"]["x-required-scopes"] == ["profile:read"]
