@@ -20,7 +20,10 @@ from config.errors import ApplicationError
 def configure() -> None:
     """Sets stripe-python's globals from the settings (idempotent)."""
     stripe.api_version = settings.STRIPE_API_VERSION
-    stripe.api_base = settings.STRIPE_API_HOST
+    # Set only for the stand-in (or when asked for); otherwise stripe's default, api.stripe.com.
+    api_host = getattr(settings, "STRIPE_API_HOST", "")
+    if api_host:
+        stripe.api_base = api_host
     stripe.api_key = api_key()
     stripe.max_network_retries = 2
 

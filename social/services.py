@@ -15,7 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts.models import Profile, User
@@ -598,6 +599,25 @@ def timeline_backfill_now(*, owner_id: int, followee_id: int, limit: int | None 
     ]
     TimelineEntry.objects.bulk_create(entries, ignore_conflicts=True)
     return len(entries)
+
+
+@transaction.atomic
+def timeline_trim(*, keep: int | None = None) -> int:
+    """Deletes home-feed entries beyond the newest ``keep`` per user; returns how many went.
+
+    Feeds are read from the top; older pages are rarely opened, and ``timeline_rebuild``
+    recreates a feed from the follow graph when needed.
+    """
+    keep = keep or settings.SOCIAL_TIMELINE_KEEP
+    ranked = TimelineEntry.objects.annotate(
+        rank=Window(
+            RowNumber(), partition_by=[F("owner_id")], order_by=[F("created_at").desc(), F("id").desc()]
+        )
+    ).filter(rank__gt=keep)
+    deleted, _ = TimelineEntry.objects.filter(
+        pk__in=[row["pk"] for row in ranked.values("pk")[:50_000]]
+    ).delete()
+    return deleted
 
 
 @transaction.atomic

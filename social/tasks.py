@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 
 from social import services
+
+settings.CELERY_BEAT_SCHEDULE["social-timeline-trim"] = {
+    "task": "social.tasks.timeline_trim",
+    "schedule": timedelta(hours=1),
+}
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
@@ -20,3 +28,8 @@ def timeline_fan_out_repost(repost_id: int) -> int:
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def timeline_backfill(owner_id: int, followee_id: int) -> int:
     return services.timeline_backfill_now(owner_id=owner_id, followee_id=followee_id)
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
+def timeline_trim() -> int:
+    return services.timeline_trim()

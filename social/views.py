@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from rest_framework.request import Request
 
@@ -248,7 +249,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
 
 def _back(request: HttpRequest, post_id: int | None = None) -> HttpResponseRedirect:
     target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
         return HttpResponseRedirect(target)
     return HttpResponseRedirect(reverse("social:post", args=[post_id]) if post_id else "/")
 

@@ -61,6 +61,7 @@ PREFIXES: dict[str, str] = {
     "prodft": "product_feature",
     "feat": "entitlements.feature",
     "seti": "setup_intent",
+    "clock": "test_helpers.test_clock",
 }
 
 # Test cards: number -> (brand, behaviour). Behaviour: ok | decline_attach (declined at attach and
@@ -1675,6 +1676,9 @@ class Engine:
                 self.now = max(self.now, when)
                 self._run(action, object_id)
             self.now = to
+            for txn in self.all("balance_transaction"):
+                if txn["status"] == "pending" and txn["available_on"] <= to:
+                    txn["status"] = "available"
             return self.events[first_event:]
 
     def _run(self, action: str, object_id: str) -> None:

@@ -59,11 +59,12 @@ def redirect(url: str) -> PageResult:
     return 303, "text/html; charset=utf-8", b"", {"Location": url}
 
 
-def card_fields(prefix: str = "") -> str:
+def card_fields(prefix: str = "", *, required: bool = True) -> str:
+    req = " required" if required else ""
     return (
-        f"<label for={prefix}card_number>Card number</label><input id={prefix}card_number name=card_number inputmode=numeric autocomplete=cc-number placeholder='4242 4242 4242 4242' required>"
-        f"<div class=row><div><label for={prefix}exp>Expiry (MM / YY)</label><input id={prefix}exp name=exp placeholder='12 / 34' autocomplete=cc-exp required></div>"
-        f"<div><label for={prefix}cvc>CVC</label><input id={prefix}cvc name=cvc placeholder=123 autocomplete=cc-csc required></div></div>"
+        f"<label for={prefix}card_number>Card number</label><input id={prefix}card_number name=card_number inputmode=numeric autocomplete=cc-number placeholder='4242 4242 4242 4242'{req}>"
+        f"<div class=row><div><label for={prefix}exp>Expiry (MM / YY)</label><input id={prefix}exp name=exp placeholder='12 / 34' autocomplete=cc-exp{req}></div>"
+        f"<div><label for={prefix}cvc>CVC</label><input id={prefix}cvc name=cvc placeholder=123 autocomplete=cc-csc{req}></div></div>"
     )
 
 
@@ -129,7 +130,8 @@ def checkout_page(engine: Engine, method: str, form: Obj, session_id: str) -> Pa
         error_status = 200
         if method == "POST" and session["status"] == "open":
             try:
-                card = card_from_form(form)
+                optional = routes.card_optional(engine, session) and not form.get("card_number")
+                card = None if optional else card_from_form(form)
                 guarded(
                     engine,
                     lambda: routes.complete_checkout(
@@ -180,7 +182,11 @@ def checkout_page(engine: Engine, method: str, form: Obj, session_id: str) -> Pa
         f"<h1>Pay Relay</h1>{trial}<table>{rows}</table><p><strong>Total due today: {money(0 if sub_data.get('trial_period_days') or sub_data.get('trial_end') else session['amount_total'], session['currency'])}</strong></p>"
         + (f"<p class=error role=alert>{esc(error)}</p>" if error else "")
         + f"<form method=post><label for=email>Email</label><input id=email name=email type=email value='{esc(email_value)}'{' readonly' if email_value else ''} required><label for=name>Name on card</label><input id=name name=name>"
-        + card_fields()
+        + (
+            "<p class=muted>No card needed to start the trial.</p>" + card_fields(required=False)
+            if routes.card_optional(engine, session)
+            else card_fields()
+        )
         + promo
         + "<button type=submit>Subscribe</button></form>"
         + cancel

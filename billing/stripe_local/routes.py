@@ -907,6 +907,37 @@ def payment_methods_detach(e: Engine, p: Obj, pm_id: str) -> Obj:
 SUB_COMMON = "metadata default_payment_method description coupon promotion_code discounts cancel_at_period_end cancel_at trial_end proration_behavior payment_behavior collection_method days_until_due off_session payment_settings trial_settings billing_cycle_anchor default_tax_rates automatic_tax add_invoice_items"
 
 
+def refuse_unsupported(p: Obj) -> None:
+    """Parameters Stripe accepts but the stand-in does not model: refuse them rather than ignore
+    them silently (harmless defaults pass)."""
+    defaults: dict[str, set[Any]] = {
+        "collection_method": {"charge_automatically"},
+        "pause_collection": {""},
+        "days_until_due": set(),
+        "add_invoice_items": set(),
+        "default_tax_rates": {""},
+        "billing_cycle_anchor": {"unchanged"},
+        "backdate_start_date": set(),
+        "trial_from_plan": {"false"},
+        "currency": {"usd"},
+    }
+    for name, allowed in defaults.items():
+        if name in p and p[name] not in allowed:
+            raise StripeError(
+                400,
+                f"The local Stripe stand-in does not support `{name}` (see billing/stripe_local/README.md).",
+                code="parameter_unsupported",
+                param=name,
+            )
+    if as_dict(p.get("automatic_tax", {}), param="automatic_tax").get("enabled") in ("true", True):
+        raise StripeError(
+            400,
+            "The local Stripe stand-in does not compute taxes.",
+            code="parameter_unsupported",
+            param="automatic_tax[enabled]",
+        )
+
+
 def subscription_discounts(e: Engine, p: Obj, customer_id: str, sub_id: str) -> list[Obj] | None:
     if p.get("coupon") or p.get("promotion_code"):
         return [
@@ -1101,6 +1132,7 @@ def subscriptions_create(e: Engine, p: Obj) -> Obj:
         p,
         SUB_COMMON + " customer items trial_period_days trial_from_plan expand currency backdate_start_date",
     )
+    refuse_unsupported(p)
     customer = e.get("customer", require(p, "customer"), param="customer")
     items = as_list(require(p, "items"), param="items")
     trial_end = None
@@ -1227,6 +1259,7 @@ def changed_items(
 @route("POST", r"/v1/subscriptions/{id}")
 def subscriptions_update(e: Engine, p: Obj, sub_id: str) -> Obj:
     allow(p, SUB_COMMON + " items proration_date pause_collection cancellation_details")
+    refuse_unsupported(p)
     sub = e.get("subscription", sub_id)
     if sub["status"] in ("canceled", "incomplete_expired"):
         raise StripeError(
@@ -2562,6 +2595,20 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:
         "mode line_items customer customer_email client_reference_id success_url cancel_url allow_promotion_codes discounts metadata subscription_data payment_method_types billing_address_collection customer_update locale expires_at ui_mode consent_collection tax_id_collection automatic_tax payment_method_collection customer_creation saved_payment_method_options payment_intent_data phone_number_collection submit_type custom_text invoice_creation return_url",
     )
     mode = require(p, "mode")
+    if p.get("ui_mode", "hosted") != "hosted":
+        raise StripeError(
+            400,
+            "The local Stripe stand-in only serves hosted Checkout pages.",
+            code="parameter_unsupported",
+            param="ui_mode",
+        )
+    if as_dict(p.get("automatic_tax", {}), param="automatic_tax").get("enabled") in ("true", True):
+        raise StripeError(
+            400,
+            "The local Stripe stand-in does not compute taxes.",
+            code="parameter_unsupported",
+            param="automatic_tax[enabled]",
+        )
     if mode not in ("subscription", "payment"):
         raise ParamError("Invalid mode: the local stand-in supports subscription and payment", param="mode")
     success_url = str(require(p, "success_url"))
@@ -2757,8 +2804,25 @@ def checkout_sessions_expire(e: Engine, p: Obj, session_id: str) -> Obj:
     return e.update(session, {"status": "expired", "url": None}, "checkout.session.expired")
 
 
+def card_optional(e: Engine, session: Obj) -> bool:
+    """A trial with ``payment_method_collection=if_required`` can start without a card."""
+    sub_data = e.m(session["id"]).get("subscription_data", {})
+    has_trial = bool(sub_data.get("trial_period_days") or sub_data.get("trial_end"))
+    return (
+        session["mode"] == "subscription"
+        and has_trial
+        and session["payment_method_collection"] == "if_required"
+    )
+
+
 def complete_checkout(
-    e: Engine, session: Obj, *, card: Obj, email: str | None, name: str | None, promotion_code: str | None
+    e: Engine,
+    session: Obj,
+    *,
+    card: Obj | None,
+    email: str | None,
+    name: str | None,
+    promotion_code: str | None,
 ) -> Obj:
     """Pay a checkout session like the hosted page does. Raises StripeError (card or code errors)
     without changing anything when payment fails."""
@@ -2810,7 +2874,7 @@ def json_roundtrip(value: Any) -> Any:
 
 
 def _complete_checkout(
-    e: Engine, session: Obj, *, card: Obj, email: str | None, name: str | None, promo_id: str | None
+    e: Engine, session: Obj, *, card: Obj | None, email: str | None, name: str | None, promo_id: str | None
 ) -> Obj:
     session = e.get("checkout.session", session["id"])
     customer = e.find("customer", session["customer"]) if session["customer"] else None
@@ -2818,13 +2882,23 @@ def _complete_checkout(
     email = (customer["email"] if customer else None) or session["customer_email"] or email
     if customer is None:
         customer = customers_create(e, {"email": email or "", "name": name or ""})
-    pm = e.make_payment_method(card, billing_details={"email": email, "name": name})
-    behaviour = e.card_behaviour(pm["id"])
-    if behaviour in ("decline_attach",):
-        raise e.card_error("card_declined", "generic_decline")
-    if behaviour == "auth_required":
-        raise e.card_error("authentication_required", "authentication_required")
-    e.attach(pm, customer)
+    pm: Obj | None = None
+    if card is None and not card_optional(e, session):
+        raise StripeError(
+            402,
+            "Your card number is incomplete.",
+            type="card_error",
+            code="incomplete_number",
+            param="number",
+        )
+    if card is not None:
+        pm = e.make_payment_method(card, billing_details={"email": email, "name": name})
+        behaviour = e.card_behaviour(pm["id"])
+        if behaviour in ("decline_attach",):
+            raise e.card_error("card_declined", "generic_decline")
+        if behaviour == "auth_required":
+            raise e.card_error("authentication_required", "authentication_required")
+        e.attach(pm, customer)
     discount_entries = [d for d in session["discounts"] or []]
     if promo_id:
         discount_entries = [{"coupon": None, "promotion_code": promo_id}]
@@ -2844,9 +2918,16 @@ def _complete_checkout(
         },
     }
     if session["mode"] == "subscription":
-        e.update(
-            customer,
-            {"invoice_settings": {**customer["invoice_settings"], "default_payment_method": pm["id"]}},
+        if pm is not None:
+            e.update(
+                customer,
+                {"invoice_settings": {**customer["invoice_settings"], "default_payment_method": pm["id"]}},
+            )
+        trial_settings = as_dict(
+            sub_data.get("trial_settings", {}), param="subscription_data[trial_settings]"
+        )
+        end_behavior = as_dict(
+            trial_settings.get("end_behavior", {}), param="subscription_data[trial_settings][end_behavior]"
         )
         trial_end = None
         if sub_data.get("trial_end"):
@@ -2862,8 +2943,9 @@ def _complete_checkout(
             items=[{"price": li["price"]["id"], "quantity": li["quantity"]} for li in line_items],
             metadata=as_dict(sub_data.get("metadata", {}), param="subscription_data[metadata]"),
             trial_end=trial_end,
-            default_payment_method=pm["id"],
+            default_payment_method=pm["id"] if pm else None,
             payment_behavior="error_if_incomplete",
+            trial_end_behavior=end_behavior.get("missing_payment_method", "create_invoice"),
             description=sub_data.get("description") or None,
             discount_factory=lambda sub_id: (
                 e.discounts_from_params(discount_entries, customer=customer["id"], subscription=sub_id)
@@ -2901,7 +2983,7 @@ def _complete_checkout(
             description=None,
             metadata=session["metadata"],
         )
-        error = e.confirm_payment_intent(pi, pm["id"])
+        error = e.confirm_payment_intent(pi, pm["id"] if pm else None)
         if error is not None:
             raise error
         changes.update({"payment_intent": pi["id"], "payment_status": "paid"})
@@ -2938,6 +3020,76 @@ def portal_sessions_create(e: Engine, p: Obj) -> Obj:
     )
     e.m(secret)["portal_session"] = session_id
     return session
+
+
+# --- test clocks (all share the stand-in's one clock) ----------------------------------------
+def clock_view(e: Engine, clock: Obj) -> Obj:
+    return {**clock, "frozen_time": e.now, "deletes_after": e.now + 30 * 86400}
+
+
+@route("POST", r"/v1/test_helpers/test_clocks")
+def test_clocks_create(e: Engine, p: Obj) -> Obj:
+    """Stripe's test clocks, mapped onto the single virtual clock: ``frozen_time`` may not be in
+    the past and moves every clock (and everything billed) forward."""
+    allow(p, "frozen_time name")
+    frozen = as_int(require(p, "frozen_time"), param="frozen_time")
+    if frozen < e.now:
+        raise StripeError(
+            400,
+            "The stand-in has one clock: frozen_time cannot be before its current time.",
+            param="frozen_time",
+        )
+    e.advance(to=frozen)
+    clock: Obj = {
+        "id": e.new_id("clock"),
+        "object": "test_helpers.test_clock",
+        "created": e.now,
+        "deletes_after": 0,
+        "frozen_time": e.now,
+        "livemode": False,
+        "name": p.get("name") or None,
+        "status": "ready",
+        "status_details": {},
+    }
+    e.created(clock)
+    return clock_view(e, clock)
+
+
+@route("GET", r"/v1/test_helpers/test_clocks")
+def test_clocks_list(e: Engine, p: Obj) -> Obj:
+    allow(p, LIST)
+    listed = e.paginate(
+        [c for c in e.all("test_helpers.test_clock") if not c.get("deleted")],
+        p,
+        "/v1/test_helpers/test_clocks",
+    )
+    listed["data"] = [clock_view(e, c) for c in listed["data"]]
+    return listed
+
+
+@route("GET", r"/v1/test_helpers/test_clocks/{id}")
+def test_clocks_retrieve(e: Engine, p: Obj, clock_id: str) -> Obj:
+    return clock_view(e, e.get("test_helpers.test_clock", clock_id, label="test_clock"))
+
+
+@route("POST", r"/v1/test_helpers/test_clocks/{id}/advance")
+def test_clocks_advance(e: Engine, p: Obj, clock_id: str) -> Obj:
+    allow(p, "frozen_time")
+    clock = e.get("test_helpers.test_clock", clock_id, label="test_clock")
+    frozen = as_int(require(p, "frozen_time"), param="frozen_time")
+    if frozen < e.now:
+        raise StripeError(400, "Test clocks can only move forward.", param="frozen_time")
+    e.advance(to=frozen)
+    view = clock_view(e, clock)
+    e.emit("test_helpers.test_clock.ready", view)
+    return view
+
+
+@route("DELETE", r"/v1/test_helpers/test_clocks/{id}")
+def test_clocks_delete(e: Engine, p: Obj, clock_id: str) -> Obj:
+    clock = e.get("test_helpers.test_clock", clock_id, label="test_clock")
+    clock["deleted"] = True
+    return {"id": clock_id, "object": "test_helpers.test_clock", "deleted": True}
 
 
 # --- local control (not part of Stripe's API) -------------------------------------------------

@@ -240,6 +240,12 @@ def test_subscription_create_charges_and_expands(stripe_local):
     assert sub.latest_invoice.status == "paid"
     assert sub.latest_invoice.payment_intent.status == "succeeded"
     assert sub.current_period_end > sub.current_period_start
+    charge = stripe.Charge.retrieve(
+        sub.latest_invoice.payment_intent.latest_charge, expand=["balance_transaction"]
+    )
+    assert charge.balance_transaction.status == "pending" and charge.balance_transaction.net == 1000 - 59
+    stripe_local.advance(days=3)
+    assert stripe.BalanceTransaction.retrieve(charge.balance_transaction.id).status == "available"
 
 
 def test_subscription_with_failing_card_is_incomplete_or_refused(stripe_local):
@@ -673,3 +679,77 @@ def test_concurrent_retries_with_one_idempotency_key_create_one_object(stripe_lo
 
     assert len(set(results)) == 1 and len(results) == 8
     assert len(stripe.Customer.list().data) == 1
+
+
+def test_test_clocks_move_the_shared_clock(stripe_local):
+    customer, _ = customer_with_card()
+    sub = stripe.Subscription.create(customer=customer.id, items=[{"price": recurring_price().id}])
+    clock = stripe.test_helpers.TestClock.create(frozen_time=stripe_local.now, name="renewals")
+
+    advanced = stripe.test_helpers.TestClock.advance(clock.id, frozen_time=sub.current_period_end + 60)
+
+    assert advanced.status == "ready" and advanced.frozen_time == stripe_local.now
+    assert stripe.Subscription.retrieve(sub.id).current_period_start == sub.current_period_end
+    assert (
+        raw(stripe_local, "POST", f"/v1/test_helpers/test_clocks/{clock.id}/advance", {"frozen_time": "1"})[0]
+        == 400
+    )
+    assert stripe.test_helpers.TestClock.delete(clock.id).deleted is True
+
+
+def test_trial_without_a_card_when_the_session_allows_it(stripe_local):
+    price = recurring_price()
+
+    def session(**extra):
+        return stripe.checkout.Session.create(
+            mode="subscription",
+            line_items=[{"price": price.id}],
+            success_url="http://testserver/ok",
+            customer_email="nocard@example.com",
+            **extra,
+        )
+
+    required = stripe_local.pay_checkout(session(subscription_data={"trial_period_days": 7}), card="", exp="")
+    free = session(payment_method_collection="if_required", subscription_data={"trial_period_days": 7})
+    page = stripe_local.page(free.url)
+    started = stripe_local.pay_checkout(free, card="", exp="")
+    cancels = session(
+        payment_method_collection="if_required",
+        subscription_data={
+            "trial_period_days": 7,
+            "trial_settings": {"end_behavior": {"missing_payment_method": "cancel"}},
+        },
+    )
+    stripe_local.pay_checkout(cancels, card="", exp="")
+
+    assert required.status == 402 and "incomplete" in required.text
+    assert "No card needed" in page.text
+    assert started.status == 303
+    invoiced = stripe.checkout.Session.retrieve(free.id).subscription
+    canceled = stripe.checkout.Session.retrieve(cancels.id).subscription
+    assert stripe.Subscription.retrieve(invoiced).status == "trialing"
+    stripe_local.advance(days=8)
+    assert stripe.Subscription.retrieve(invoiced).status == "past_due"
+    assert stripe.Subscription.retrieve(canceled).status == "canceled"
+
+
+def test_unsupported_subscription_parameters_are_refused_not_ignored(stripe_local):
+    customer, _ = customer_with_card()
+    price = recurring_price()
+
+    invoiced = raw(
+        stripe_local,
+        "POST",
+        "/v1/subscriptions",
+        {"customer": customer.id, "items[0][price]": price.id, "collection_method": "send_invoice"},
+    )
+    taxed = raw(
+        stripe_local,
+        "POST",
+        "/v1/subscriptions",
+        {"customer": customer.id, "items[0][price]": price.id, "automatic_tax[enabled]": "true"},
+    )
+
+    assert invoiced[0] == 400 and invoiced[1]["error"]["param"] == "collection_method"
+    assert taxed[0] == 400 and taxed[1]["error"]["param"] == "automatic_tax[enabled]"
+    assert stripe.Subscription.list().data == []

@@ -173,6 +173,7 @@ def everything(stripe_local) -> list[dict[str, Any]]:
     )
     plan = stripe.Plan.retrieve(price.id)
     setup = stripe.SetupIntent.create(customer=customer.id, payment_method="pm_card_visa", confirm=True)
+    clock = stripe.test_helpers.TestClock.create(frozen_time=stripe_local.now)
     objects = [
         stripe.Account.retrieve(),
         feature,
@@ -205,6 +206,7 @@ def everything(stripe_local) -> list[dict[str, Any]]:
         stripe.Invoice.retrieve(invoice.id).lines.data[0],
         expanded.line_items.data[0],
         setup,
+        clock,
     ]
     return objects
 
@@ -252,6 +254,7 @@ def test_every_object_has_the_acacia_fixture_shape(everything):
         "entitlements.feature",
         "setup_intent",
         "item",
+        "test_helpers.test_clock",
         "deleted_customer",
         "deleted_product",
         "deleted_coupon",

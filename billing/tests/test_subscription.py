@@ -228,3 +228,17 @@ def test_trial_ending_email_is_sent_once_per_trial(billing, user, user_api_clien
     billing.stripe.advance(days=12)
     billing.deliver()
     assert BillingNotification.objects.filter(user=user, kind="trial_ending").count() == 1
+
+
+def test_changes_made_in_the_customer_portal_reach_the_app(billing, user, user_api_client):
+    billing.checkout(user_api_client, "team_monthly")
+    sub_id = _subscription(user_api_client)["id"]
+    portal = user_api_client.post("/api/v1/billing/portal-session/").json()["url"]
+    page = billing.stripe.portal(portal, "switch", subscription=sub_id, price=billing.prices["pro_monthly"])
+    assert page.status in (200, 303)
+    billing.deliver()
+    assert _subscription(user_api_client)["plan"] == "pro"
+    assert entitlements_for(user=user).plan == "pro"
+    billing.stripe.portal(portal, "cancel", subscription=sub_id)
+    billing.deliver()
+    assert _subscription(user_api_client)["cancel_at_period_end"] is True

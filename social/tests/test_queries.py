@@ -45,6 +45,13 @@ def build(n: int):
         services.follow_create(follower=viewer, followee=extra)
         posts.append(post)
     services.post_pin(user=author, post_id=posts[0].pk)
+    viewer.profile.is_private = True
+    viewer.profile.save(update_fields=["is_private"])
+    for i in range(n):
+        services.block_create(blocker=viewer, blocked=make_user())
+        services.mute_create(muter=viewer, muted=make_user())
+        services.follow_create(follower=make_user(), followee=viewer)  # a pending request
+        services.post_edit(user=author, post_id=posts[0].pk, text=f"{posts[0].text} (edit {i})")
     return viewer, author, posts
 
 
@@ -61,6 +68,10 @@ LISTS = [
     "/api/v1/search/posts/?q=number",
     "/api/v1/search/users/?q=user",
     "/api/v1/search/hashtags/?q=ma",
+    "/api/v1/follow-requests/",
+    "/api/v1/blocks/",
+    "/api/v1/mutes/",
+    "/api/v1/posts/{first}/edits/",
 ]
 PAGES = [
     "/",

@@ -381,3 +381,46 @@ def test_block_removes_existing_block_pair_once():
     assert Block.objects.count() == 1
     services.block_delete(blocker=alice, blocked=bob)
     assert not Block.objects.exists()
+
+
+def test_timeline_trim_keeps_the_newest_entries(settings):
+    settings.SOCIAL_RATE_LIMITS = {**settings.SOCIAL_RATE_LIMITS, "post": "100/m"}
+    alice, bob = make_user(), make_user()
+    make_follow(bob, alice)
+    posts = [make_post(alice, f"p{i}") for i in range(5)]
+    assert services.timeline_trim(keep=2) == 6  # 3 of alice's own entries, 3 of bob's
+    assert set(TimelineEntry.objects.filter(owner=bob).values_list("post_id", flat=True)) == {
+        posts[3].pk,
+        posts[4].pk,
+    }
+    from social.tasks import timeline_trim
+
+    assert timeline_trim.delay().get() == 0
+
+
+def test_notification_groups():
+    alice = make_user()
+    post = make_post(alice, "popular")
+    for _ in range(3):
+        services.like_create(user=make_user(), post_id=post.pk)
+    services.follow_create(follower=make_user(), followee=alice)
+    groups = selectors.notification_groups(user=alice)
+    assert {(g["kind"], g["post_id"], g["count"]) for g in groups} == {
+        ("like", post.pk, 3),
+        ("follow", None, 1),
+    }
+
+
+def test_timeline_rebuild_command():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    alice, bob = make_user(), make_user()
+    make_follow(bob, alice)
+    make_post(alice, "one")
+    TimelineEntry.objects.all().delete()
+    out = StringIO()
+    call_command("timeline_rebuild", bob.handle, stdout=out)
+    assert TimelineEntry.objects.filter(owner=bob).count() == 1
+    assert "Wrote 1" in out.getvalue()
