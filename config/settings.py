@@ -341,6 +341,7 @@ SPECTACULAR_SETTINGS = {
         "ApiKeyStatusEnum": "integrations.models.ApiKey.Status",
         "ReferralStatusEnum": "referrals.models.Referral.Status",
         "RewardStatusEnum": "referrals.models.Reward.Status",
+        "NotificationKindEnum": "social.models.Notification.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

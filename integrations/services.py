@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -33,8 +34,9 @@ MAX_EXPIRY_DAYS = 365
 MAX_GRACE_HOURS = 24
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 EXPIRY_WARNING_BEFORE = timedelta(days=7)
-SEEN_ADDRESSES_MEMO_SIZE = 50_000
-_seen_addresses: set[tuple[int, str]] = set()
+# How long the cache remembers that a key was already seen from an address (saves the
+# database round trip; the unique (key, address) row decides what is really new).
+SEEN_ADDRESS_CACHE_SECONDS = 60 * 60 * 24
 
 
 @dataclass(frozen=True)
@@ -195,21 +197,20 @@ def api_key_record_use(
 
     Called on every key-authenticated request, so it must cost nothing most of the time:
     ``last_used_at``/``last_used_ip`` are written at most once a minute per key (a conditional
-    UPDATE, so concurrent requests write once), and an address this process has already
-    checked costs nothing. Deliberately not atomic: a savepoint per request would cost more than the write.
+    UPDATE, so concurrent requests write once), and an address already seen
+    today costs one cache round trip. Deliberately not atomic: a savepoint per request would cost more than the write.
     """
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).filter(
             Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
         ).update(last_used_at=now, last_used_ip=ip_address)
-    if ip_address and (api_key.pk, ip_address) not in _seen_addresses:
-        # The database (a unique pair) decides what is new; this process only remembers what it
-        # has already checked, so a known address costs no round trip at all.
+    if ip_address and cache.add(
+        f"integrations:apikey-ip:{api_key.pk}:{ip_address}", 1, SEEN_ADDRESS_CACHE_SECONDS
+    ):
+        # First sight of this address for this key within a day, on any web process: the
+        # database (a unique pair) decides whether it is really new.
         api_key_address_note(api_key=api_key, ip_address=ip_address, request=request)
-        if len(_seen_addresses) > SEEN_ADDRESSES_MEMO_SIZE:
-            _seen_addresses.clear()
-        _seen_addresses.add((api_key.pk, ip_address))
 
 
 @transaction.atomic

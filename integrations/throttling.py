@@ -16,22 +16,6 @@ from config.errors import RateLimitedError
 from integrations.models import ApiKey
 
 WINDOW_SECONDS = 60
-# The plan's limit is asked of billing at most once a minute per user and process, not on every
-# request: a plan change reaches running keys within a minute.
-LIMIT_MEMO_SECONDS = 60
-_limits: dict[int, tuple[float, int]] = {}
-
-
-def _requests_per_minute(user: Any) -> int:
-    now = time.monotonic()
-    memo = _limits.get(user.pk)
-    if memo is not None and memo[0] > now:
-        return memo[1]
-    limit = entitlements_for(user=user).api_requests_per_minute
-    if len(_limits) > 10_000:
-        _limits.clear()
-    _limits[user.pk] = (now + LIMIT_MEMO_SECONDS, limit)
-    return limit
 
 
 def _count(counter: str, ttl: int) -> int:
@@ -65,7 +49,8 @@ class ApiKeyRateThrottle(BaseThrottle):
         api_key = request.auth
         if not isinstance(api_key, ApiKey):
             return True
-        limit = _requests_per_minute(request.user)
+        # entitlements_for answers from the cache; billing drops it when the plan changes.
+        limit = entitlements_for(user=request.user).api_requests_per_minute
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         counter = f"integrations:apikey-throttle:{api_key.pk}:{window}"

@@ -161,6 +161,13 @@ class UnreadCountOutputSerializer(serializers.Serializer):
     unread = serializers.IntegerField()
 
 
+class NotificationGroupOutputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Notification.Kind.choices)
+    post_id = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField()
+    latest = serializers.DateTimeField()
+
+
 class MarkedReadOutputSerializer(serializers.Serializer):
     marked = serializers.IntegerField()
 

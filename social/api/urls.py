@@ -45,6 +45,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     # Notifications
     path("notifications/", v.NotificationListApi.as_view(), name="notifications"),
     path("notifications/unread-count/", v.NotificationUnreadCountApi.as_view(), name="notifications-unread"),
+    path("notifications/groups/", v.NotificationGroupsApi.as_view(), name="notifications-groups"),
     path("notifications/read-all/", v.NotificationMarkAllReadApi.as_view(), name="notifications-read-all"),
     path(
         "notifications/<int:notification_id>/read/",

@@ -481,6 +481,17 @@ class NotificationUnreadCountApi(GenericAPIView):
         return Response({"unread": selectors.notifications_unread_count(user=request.user)})  # type: ignore[arg-type]
 
 
+class NotificationGroupsApi(GenericAPIView):
+    """Unread notifications grouped by kind and post ("3 people liked your post"), newest first."""
+
+    required_scopes = NOTIFICATIONS
+    serializer_class = s.NotificationGroupOutputSerializer
+
+    @extend_schema(responses={200: s.NotificationGroupOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(selectors.notification_groups(user=request.user))  # type: ignore[arg-type]
+
+
 class NotificationMarkReadApi(GenericAPIView):
     required_scopes = NOTIFICATIONS
 
