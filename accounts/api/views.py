@@ -30,7 +30,7 @@ from accounts.selectors import user_get_by_handle, user_get_me
 from accounts.services_account import account_delete, account_export
 from accounts.services_profile import profile_update
 from config.errors import PermissionDeniedError, RateLimitedError
-from integrations.permissions import HasRequiredScopes, key_scopes
+from integrations.permissions import HasRequiredScopes
 from integrations.scopes import RequiredScopes
 
 ERROR_SCHEMA = inline_serializer(
@@ -55,7 +55,8 @@ def _error(description: str) -> OpenApiResponse:
 class MeApi(APIView):
     """The signed-in user's own profile and settings."""
 
-    required_scopes = RequiredScopes(read="profile:read", write="profile:write")
+    # Deleting the account is for the person, never for a key.
+    required_scopes = RequiredScopes(read="profile:read", write="profile:write", methods={"DELETE": None})
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def _me(self, request: Request) -> Response:
@@ -114,8 +115,6 @@ class MeApi(APIView):
         },
     )
     def delete(self, request: Request) -> Response:
-        if key_scopes(request.auth) is not None:
-            raise PermissionDeniedError("API keys cannot delete an account.", code="scope_not_allowed")
         serializer = AccountDeleteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = request.user
