@@ -21,18 +21,24 @@ from billing.entitlements import entitlements_invalidate, entitlements_invalidat
 logger = logging.getLogger(__name__)
 
 
-def _object(event: Event) -> dict[str, Any]:
+def event_object(event: Event) -> dict[str, Any]:
+    """The object an event carries, as a plain dict (empty when there is none)."""
     return dict((event.data or {}).get("object") or {})
 
 
-def _id(value: Any) -> str:
+def stripe_id(value: Any) -> str:
+    """The id of a Stripe reference, whether it came expanded (a dict) or as a bare id."""
     if isinstance(value, dict):
         return str(value.get("id") or "")
     return str(value or "")
 
 
 def _subscription(event: Event) -> Subscription | None:
-    return Subscription.objects.select_related("customer__subscriber").filter(id=_id(_object(event))).first()
+    return (
+        Subscription.objects.select_related("customer__subscriber")
+        .filter(id=stripe_id(event_object(event)))
+        .first()
+    )
 
 
 def _customer(customer_id: str) -> Customer | None:
@@ -55,15 +61,15 @@ def on_trial_will_end(sender: Any, event: Event, **kwargs: Any) -> None:
 
 
 def _invoice_data(event: Event) -> dict[str, Any]:
-    payload = _object(event)
-    invoice = Invoice.objects.filter(id=_id(payload)).first()
+    payload = event_object(event)
+    invoice = Invoice.objects.filter(id=stripe_id(payload)).first()
     return dict(invoice.stripe_data) if invoice is not None else payload
 
 
 def _invoice_parts(event: Event) -> tuple[str, str | None, Customer | None]:
     data = _invoice_data(event)
-    subscription_id = _id(data.get("subscription")) or None
-    return _id(data), subscription_id, _customer(_id(data.get("customer")))
+    subscription_id = stripe_id(data.get("subscription")) or None
+    return stripe_id(data), subscription_id, _customer(stripe_id(data.get("customer")))
 
 
 def on_invoice_payment_failed(sender: Any, event: Event, **kwargs: Any) -> None:
@@ -87,19 +93,19 @@ def on_invoice_other(sender: Any, event: Event, **kwargs: Any) -> None:
 
 
 def on_payment_intent(sender: Any, event: Event, **kwargs: Any) -> None:
-    customer = _customer(_id(_object(event).get("customer")))
+    customer = _customer(stripe_id(event_object(event).get("customer")))
     if customer is not None and customer.subscriber_id:
         entitlements_invalidate(user_id=customer.subscriber_id)
 
 
 def on_checkout_completed(sender: Any, event: Event, **kwargs: Any) -> None:
-    payload = _object(event)
+    payload = event_object(event)
     if payload.get("mode") == "subscription":
         services.checkout_completed_link(session_data=payload)
 
 
 def on_customer_changed(sender: Any, event: Event, **kwargs: Any) -> None:
-    customer = _customer(_id(_object(event)))
+    customer = _customer(stripe_id(event_object(event)))
     if customer is not None and customer.subscriber_id:
         entitlements_invalidate(user_id=customer.subscriber_id)
 
@@ -109,14 +115,14 @@ def on_catalogue_changed(sender: Any, event: Event, **kwargs: Any) -> None:
 
 
 def on_charge_refunded(sender: Any, event: Event, **kwargs: Any) -> None:
-    payload = _object(event)
-    charge = Charge.objects.filter(id=_id(payload)).first()
+    payload = event_object(event)
+    charge = Charge.objects.filter(id=stripe_id(payload)).first()
     data = charge.stripe_data if charge is not None else payload
     services.refund_notify(
-        charge_id=_id(payload),
+        charge_id=stripe_id(payload),
         amount_refunded=int(data.get("amount_refunded") or 0),
         currency=str(data.get("currency") or "usd"),
-        customer=_customer(_id(data.get("customer"))),
+        customer=_customer(stripe_id(data.get("customer"))),
     )
 
 
@@ -155,11 +161,16 @@ HANDLERS: dict[str, Any] = {
 }
 
 
-def connect() -> None:
-    """Connects every handler (idempotent: ``dispatch_uid`` per event type)."""
-    for event_type, handler in HANDLERS.items():
+def connect_handlers(handlers: dict[str, Any], *, app: str) -> None:
+    """Connects an app's handlers to dj-stripe's per-event-type signals (idempotent:
+    ``dispatch_uid`` per app and event type). Every app that reacts to Stripe uses this."""
+    for event_type, handler in handlers.items():
         signal = WEBHOOK_SIGNALS.get(event_type)
-        if signal is None:  # pragma: no cover - dj-stripe knows every type listed above
+        if signal is None:  # pragma: no cover - dj-stripe knows every type the apps list
             logger.warning("dj-stripe has no signal for %s", event_type)
             continue
-        signal.connect(handler, sender=Event, dispatch_uid=f"billing:{event_type}", weak=False)
+        signal.connect(handler, sender=Event, dispatch_uid=f"{app}:{event_type}", weak=False)
+
+
+def connect() -> None:
+    connect_handlers(HANDLERS, app="billing")

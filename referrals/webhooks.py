@@ -5,26 +5,13 @@ transaction; a handler that raises makes the endpoint answer 500 so Stripe retri
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import stripe
 from djstripe.models import Charge, Customer, Event, Invoice
-from djstripe.signals import WEBHOOK_SIGNALS
 
+from billing.webhooks import connect_handlers, event_object, stripe_id
 from referrals.rewards import referral_conversion_record, rewards_revoke_for_charge
-
-logger = logging.getLogger(__name__)
-
-
-def _object(event: Event) -> dict[str, Any]:
-    return dict((event.data or {}).get("object") or {})
-
-
-def _id(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
 
 
 def _charge_data(charge_id: str) -> dict[str, Any]:
@@ -38,22 +25,24 @@ def _charge_data(charge_id: str) -> dict[str, Any]:
 
 
 def on_invoice_paid(sender: Any, event: Event, **kwargs: Any) -> None:
-    payload = _object(event)
-    invoice = Invoice.objects.filter(id=_id(payload)).first()
+    payload = event_object(event)
+    invoice = Invoice.objects.filter(id=stripe_id(payload)).first()
     data = dict(invoice.stripe_data) if invoice is not None and invoice.stripe_data else payload
     if int(data.get("amount_paid") or 0) <= 0:
         return  # a free trial's invoice is not a conversion
-    customer = Customer.objects.select_related("subscriber").filter(id=_id(data.get("customer"))).first()
+    customer = (
+        Customer.objects.select_related("subscriber").filter(id=stripe_id(data.get("customer"))).first()
+    )
     if customer is None or customer.subscriber is None:
         return
-    charge_id = _id(data.get("charge"))
+    charge_id = stripe_id(data.get("charge"))
     charge = _charge_data(charge_id)
     fingerprint = str(
         ((charge.get("payment_method_details") or {}).get("card") or {}).get("fingerprint") or ""
     )
     referral_conversion_record(
         referred=customer.subscriber,
-        invoice_id=_id(payload),
+        invoice_id=stripe_id(payload),
         charge_id=charge_id,
         card_fingerprint=fingerprint,
     )
@@ -63,11 +52,11 @@ def on_invoice_paid(sender: Any, event: Event, **kwargs: Any) -> None:
 
 
 def on_charge_refunded(sender: Any, event: Event, **kwargs: Any) -> None:
-    rewards_revoke_for_charge(charge_id=_id(_object(event)), note="Payment refunded")
+    rewards_revoke_for_charge(charge_id=stripe_id(event_object(event)), note="Payment refunded")
 
 
 def on_charge_dispute_created(sender: Any, event: Event, **kwargs: Any) -> None:
-    rewards_revoke_for_charge(charge_id=_id(_object(event).get("charge")), note="Payment disputed")
+    rewards_revoke_for_charge(charge_id=stripe_id(event_object(event).get("charge")), note="Payment disputed")
 
 
 HANDLERS: dict[str, Any] = {
@@ -78,10 +67,4 @@ HANDLERS: dict[str, Any] = {
 
 
 def connect() -> None:
-    """Connects every handler (idempotent: ``dispatch_uid`` per event type)."""
-    for event_type, handler in HANDLERS.items():
-        signal = WEBHOOK_SIGNALS.get(event_type)
-        if signal is None:  # pragma: no cover - dj-stripe knows every type listed above
-            logger.warning("dj-stripe has no signal for %s", event_type)
-            continue
-        signal.connect(handler, sender=Event, dispatch_uid=f"referrals:{event_type}", weak=False)
+    connect_handlers(HANDLERS, app="referrals")
