@@ -7,7 +7,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -98,3 +99,24 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body.update(extra)
     response.data = {"error": body}
     return response
+
+
+class ApiErrorBodySerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="A stable, machine-readable error code.")
+    message = serializers.CharField(help_text="A sentence for people.")
+    # DRF's metaclass collects declared fields, so a field may be called "fields".
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per input field (dotted paths for nested fields).",
+    )
+
+
+class ApiErrorSerializer(serializers.Serializer):
+    """The one error shape of the API, for the OpenAPI schema."""
+
+    error = ApiErrorBodySerializer()
+
+
+def api_error(description: str) -> OpenApiResponse:
+    """An error response in the project's shape, for ``@extend_schema(responses=...)``."""
+    return OpenApiResponse(response=ApiErrorSerializer, description=description)

@@ -403,6 +403,7 @@ SOCIAL_RATE_LIMITS = {
 SOCIAL_POST_IMAGE_MAX_BYTES = env.int("SOCIAL_POST_IMAGE_MAX_BYTES", default=8 * 1024 * 1024)
 SOCIAL_TIMELINE_BACKFILL = env.int("SOCIAL_TIMELINE_BACKFILL", default=100)
 SOCIAL_TIMELINE_KEEP = env.int("SOCIAL_TIMELINE_KEEP", default=800)  # home-feed entries kept per user
+CELERY_BEAT_SCHEDULE["social-timeline-trim"] = {"task": "social.tasks.timeline_trim", "schedule": 3600.0}
 API_KEY_PREFIX = env.str("API_KEY_PREFIX", default="relay")
 API_KEY_ENVIRONMENT = env.str("API_KEY_ENVIRONMENT", default="live" if STRIPE_LIVE_MODE else "test")
 # How often the "create this user's Stripe customer" task retries (backoff up to 10 min apart)

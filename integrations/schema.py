@@ -12,29 +12,11 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent, build_bearer_security_scheme_object
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
+from config.api import ApiErrorSerializer
 from integrations.scopes import RequiredScopes
 
-ERROR_COMPONENT = "Error"
-ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "error": {
-            "type": "object",
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "fields": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-            "required": ["code", "message", "fields"],
-        }
-    },
-    "required": ["error"],
-}
 ERROR_RESPONSES = {
     "401": "Not signed in, or the API key is unknown, malformed, expired or revoked.",
     "403": "Not allowed; for an API key, the key lacks the required scope.",
@@ -86,10 +68,7 @@ class ScopedAutoSchema(AutoSchema):
         return operation
 
     def _add_error_responses(self, operation: dict[str, Any]) -> None:
-        component = ResolvedComponent(
-            name=ERROR_COMPONENT, type=ResolvedComponent.SCHEMA, object=ERROR_COMPONENT, schema=ERROR_SCHEMA
-        )
-        self.registry.register_on_missing(component)
+        component = self.resolve_serializer(ApiErrorSerializer, "response")
         responses = operation.setdefault("responses", {})
         for status_code, description in ERROR_RESPONSES.items():
             responses.setdefault(

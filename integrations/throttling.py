@@ -50,7 +50,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         if not isinstance(api_key, ApiKey):
             return True
         # entitlements_for answers from the cache; billing drops it when the plan changes.
-        limit = entitlements_for(user=request.user).api_requests_per_minute
+        limit = entitlements_for(user=api_key.user).api_requests_per_minute
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         counter = f"integrations:apikey-throttle:{api_key.pk}:{window}"

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
-from django.conf import settings
 
 from social import services
 
-settings.CELERY_BEAT_SCHEDULE["social-timeline-trim"] = {
-    "task": "social.tasks.timeline_trim",
-    "schedule": timedelta(hours=1),
-}
+# timeline_trim runs hourly: see CELERY_BEAT_SCHEDULE in config/settings.py.
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})

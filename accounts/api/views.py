@@ -11,8 +11,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,27 +29,10 @@ from accounts.models import User
 from accounts.selectors import user_get_by_handle, user_get_me
 from accounts.services_account import account_delete, account_export
 from accounts.services_profile import profile_update
+from config.api import api_error
 from config.errors import PermissionDeniedError, RateLimitedError
 from integrations.permissions import HasRequiredScopes
 from integrations.scopes import RequiredScopes
-
-ERROR_SCHEMA = inline_serializer(
-    name="AccountsErrorResponse",
-    fields={
-        "error": inline_serializer(
-            name="AccountsErrorBody",
-            fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-            },
-        )
-    },
-)
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ERROR_SCHEMA, description=description)
 
 
 class MeApi(APIView):
@@ -67,7 +50,7 @@ class MeApi(APIView):
         operation_id="me_retrieve",
         summary="Your profile",
         description="Scope: `profile:read`.",
-        responses={200: MeSerializer, 401: _error("Not signed in."), 403: _error("Missing scope.")},
+        responses={200: MeSerializer, 401: api_error("Not signed in."), 403: api_error("Missing scope.")},
     )
     def get(self, request: Request) -> Response:
         return self._me(request)
@@ -85,9 +68,9 @@ class MeApi(APIView):
         },
         responses={
             200: MeSerializer,
-            400: _error("Invalid input or image (code `invalid` or `invalid_image`)."),
-            401: _error("Not signed in."),
-            403: _error("Missing scope."),
+            400: api_error("Invalid input or image (code `invalid` or `invalid_image`)."),
+            401: api_error("Not signed in."),
+            403: api_error("Missing scope."),
         },
     )
     def patch(self, request: Request) -> Response:
@@ -107,9 +90,9 @@ class MeApi(APIView):
         request=AccountDeleteInputSerializer,
         responses={
             204: OpenApiResponse(description="The account is deleted and the session ended."),
-            400: _error("Invalid input."),
-            401: _error("Not signed in."),
-            403: _error(
+            400: api_error("Invalid input."),
+            401: api_error("Not signed in."),
+            403: api_error(
                 "Wrong password, no recent re-authentication, or an API key (`reauthentication_required`)."
             ),
         },
@@ -178,8 +161,8 @@ class MeExportApi(APIView):
             (200, "application/json"): OpenApiResponse(
                 response=OpenApiTypes.OBJECT, description="The export."
             ),
-            401: _error("Not signed in."),
-            403: _error("API keys cannot export data."),
+            401: api_error("Not signed in."),
+            403: api_error("API keys cannot export data."),
         },
     )
     def get(self, request: Request) -> HttpResponse:
@@ -212,7 +195,7 @@ class UserDetailApi(APIView):
             "No sign-in needed (scope `profile:read` for API keys). Private accounts show their "
             "card too; their posts are another matter."
         ),
-        responses={200: ProfileSerializer, 403: _error("Missing scope."), 404: _error("No such user.")},
+        responses={200: ProfileSerializer, 403: api_error("Missing scope."), 404: api_error("No such user.")},
     )
     def get(self, request: Request, handle: str) -> Response:
         user = user_get_by_handle(handle=handle)

@@ -12,9 +12,8 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,7 +33,7 @@ from billing.api.serializers import (
     SubscriptionOutputSerializer,
 )
 from billing.entitlements import entitlements_for
-from config.api import DefaultCursorPagination
+from config.api import DefaultCursorPagination, api_error
 from config.errors import NotFoundError
 from integrations.scopes import RequiredScopes
 
@@ -46,30 +45,11 @@ def _user(request: Request) -> User:
 
 SCOPES = RequiredScopes(read="billing:read")
 
-BILLING_ERROR = inline_serializer(
-    name="BillingError",
-    fields={
-        "error": inline_serializer(
-            name="BillingErrorBody",
-            fields={
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-            },
-        )
-    },
-)
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=BILLING_ERROR, description=description)
-
-
 AUTH_ERRORS = {
-    401: _error("Not signed in."),
-    403: _error("API keys cannot use this operation, or scope missing."),
+    401: api_error("Not signed in."),
+    403: api_error("API keys cannot use this operation, or scope missing."),
 }
-STRIPE_ERRORS = {503: _error("Billing unavailable (payment provider unreachable).")}
+STRIPE_ERRORS = {503: api_error("Billing unavailable (payment provider unreachable).")}
 
 
 def _price_out(price: Any) -> dict[str, Any] | None:
@@ -124,7 +104,7 @@ class SubscriptionDetailApi(APIView):
         operation_id="billing_subscription_retrieve",
         summary="Your subscription",
         description="Scope: `billing:read`. 404 `no_subscription` when you are on the free plan.",
-        responses={200: SubscriptionOutputSerializer, 404: _error("No subscription."), **AUTH_ERRORS},
+        responses={200: SubscriptionOutputSerializer, 404: api_error("No subscription."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
         summary = selectors.subscription_summary(user=_user(request))
@@ -148,9 +128,9 @@ class CheckoutSessionCreateApi(APIView):
         request=CheckoutSessionInputSerializer,
         responses={
             201: RedirectOutputSerializer,
-            400: _error("Invalid input."),
-            404: _error("Unknown price."),
-            409: _error("Already subscribed."),
+            400: api_error("Invalid input."),
+            404: api_error("Unknown price."),
+            409: api_error("Already subscribed."),
             **AUTH_ERRORS,
             **STRIPE_ERRORS,
         },
@@ -174,7 +154,7 @@ class PortalSessionCreateApi(APIView):
         request=None,
         responses={
             201: RedirectOutputSerializer,
-            409: _error("No billing account."),
+            409: api_error("No billing account."),
             **AUTH_ERRORS,
             **STRIPE_ERRORS,
         },
@@ -196,7 +176,7 @@ class SubscriptionCancelApi(APIView):
         request=None,
         responses={
             200: SubscriptionOutputSerializer,
-            409: _error("Nothing to cancel."),
+            409: api_error("Nothing to cancel."),
             **AUTH_ERRORS,
             **STRIPE_ERRORS,
         },
@@ -220,7 +200,7 @@ class SubscriptionResumeApi(APIView):
         request=None,
         responses={
             200: SubscriptionOutputSerializer,
-            409: _error("Nothing to resume."),
+            409: api_error("Nothing to resume."),
             **AUTH_ERRORS,
             **STRIPE_ERRORS,
         },
@@ -255,9 +235,9 @@ class SubscriptionChangeApi(APIView):
                 ),
                 description="The changed subscription or, with `preview`, the proration preview.",
             ),
-            400: _error("Invalid input or expired preview."),
-            404: _error("Unknown price."),
-            409: _error("No running subscription, or already on this plan."),
+            400: api_error("Invalid input or expired preview."),
+            404: api_error("Unknown price."),
+            409: api_error("No running subscription, or already on this plan."),
             **AUTH_ERRORS,
             **STRIPE_ERRORS,
         },
@@ -314,7 +294,7 @@ class PaymentMethodDetailApi(APIView):
         operation_id="billing_payment_method_retrieve",
         summary="Your card on file",
         description="Scope: `billing:read`. 404 `no_payment_method`.",
-        responses={200: PaymentMethodOutputSerializer, 404: _error("No card on file."), **AUTH_ERRORS},
+        responses={200: PaymentMethodOutputSerializer, 404: api_error("No card on file."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
         method = selectors.payment_method_for_user(user=_user(request))

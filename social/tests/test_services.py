@@ -424,3 +424,7 @@ def test_timeline_rebuild_command():
     call_command("timeline_rebuild", bob.handle, stdout=out)
     assert TimelineEntry.objects.filter(owner=bob).count() == 1
     assert "Wrote 1" in out.getvalue()
+
+
+def test_timeline_trim_is_on_the_beat_schedule(settings):
+    assert settings.CELERY_BEAT_SCHEDULE["social-timeline-trim"]["task"] == "social.tasks.timeline_trim"
