@@ -64,8 +64,17 @@ def on_email_changed(
     to_email_address: EmailAddress,
     **kwargs: Any,
 ) -> None:
-    previous = from_email_address.email if from_email_address is not None else None
-    _record(user, SecurityEvent.Kind.EMAIL_CHANGED, request, old=previous, new=to_email_address.email)
+    # allauth also sends this when the sign-up address is verified and becomes the first primary
+    # (no previous address): that is logged as EMAIL_VERIFIED, not as a change.
+    if from_email_address is None:
+        return
+    _record(
+        user,
+        SecurityEvent.Kind.EMAIL_CHANGED,
+        request,
+        old=from_email_address.email,
+        new=to_email_address.email,
+    )
 
 
 def on_email_removed(

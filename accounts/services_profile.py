@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from accounts.images import process_image
 from accounts.models import NOTIFICATION_KINDS, Profile, User
 from accounts.services import profile_ensure
 from config.errors import ApplicationError
+from config.middleware import timezone_sessions_update
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +140,7 @@ def profile_update(
             **{kind: bool(on) for kind, on in notification_preferences.items()},
         }
 
+    timezone_changed = "timezone" in changes and changes["timezone"] != profile.timezone
     for field, value in changes.items():
         setattr(profile, field, value)
     try:
@@ -150,6 +153,11 @@ def profile_update(
     elif avatar is not None:
         _avatar_set(profile=profile, upload=avatar)
     profile.save()
+    if timezone_changed:
+        # Sessions carry the zone (config.middleware.UserTimezoneMiddleware).
+        transaction.on_commit(
+            partial(timezone_sessions_update, user_id=user.pk, tz_name=profile.timezone)
+        )
     return profile
 
 

@@ -55,7 +55,9 @@ def free_plan() -> PlanLimits:
         code="free",
         name="Free",
         limits={key: getattr(FREE, key) for key in LIMIT_KEYS},
-        features=["Posts up to 500 characters", "4 images per post", "2 API keys"],
+        # No extra features: the pricing page and the API already list every plan's limits, and
+        # a hand-written copy of them here repeated them on the page and could drift from FREE.
+        features=[],
     )
 
 

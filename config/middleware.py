@@ -9,8 +9,11 @@ import uuid
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from config.logging import request_id_var
 
@@ -54,8 +57,18 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+# The signed-in user's time zone, kept in their session so no request loads the profile for it.
+TIMEZONE_SESSION_KEY = "_relay_tz"
+
+
 class UserTimezoneMiddleware:
-    """Renders dates in the signed-in user's chosen time zone."""
+    """Renders dates in the signed-in user's chosen time zone.
+
+    The zone's name is kept in the session: read with the session (which authentication loads
+    anyway), it costs no query. A session without it (one that predates this) gets it from the
+    profile once. ``timezone_sessions_update`` rewrites it in every session of a user whose
+    profile's zone changes.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -63,10 +76,36 @@ class UserTimezoneMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         tz_name = ""
         user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
         if user is not None and user.is_authenticated:
-            tz_name = getattr(user, "timezone", "") or ""
+            if session is not None:
+                tz_name = session.get(TIMEZONE_SESSION_KEY) or ""
+                if not tz_name:
+                    tz_name = getattr(user, "timezone", "") or ""
+                    if tz_name and session.session_key:
+                        session[TIMEZONE_SESSION_KEY] = tz_name
+            else:
+                tz_name = getattr(user, "timezone", "") or ""
         try:
             timezone.activate(zoneinfo.ZoneInfo(tz_name)) if tz_name else timezone.deactivate()
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             timezone.deactivate()
         return self.get_response(request)
+
+
+def timezone_sessions_update(*, user_id: int, tz_name: str) -> None:
+    """Writes a new time zone into every session of the user that allauth's usersessions lists
+    (the session pages' list: every sign-in creates an entry). Called after a profile's zone is
+    saved; a session it misses keeps the old zone until it signs in again."""
+    from allauth.usersessions.models import UserSession
+
+    store_class: type[SessionBase] = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
+    for session_key in UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True):
+        store = store_class(session_key)
+        store[TIMEZONE_SESSION_KEY] = tz_name  # loads it; a missing or expired one loses its key
+        if store.session_key is None:
+            continue
+        try:
+            store.save(must_create=False)
+        except UpdateError:  # ended meanwhile
+            continue

@@ -9,7 +9,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.views import healthz
+from config.views import favicon, healthz
 
 # The admin signs in through the site's own login (two-factor, rate limits, security log):
 # anonymous visitors are sent to it, signed-in non-staff get a 403.
@@ -25,6 +25,7 @@ api_v1 = [
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),

@@ -1,11 +1,12 @@
-"""Project-level views: the health check."""
+"""Project-level views: the health check and the favicon."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -32,3 +33,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers (and the admin, which has no icon link) ask for /favicon.ico: send the site icon."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))

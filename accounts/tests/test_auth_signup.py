@@ -49,6 +49,16 @@ def test_signup_sends_verification_and_verifying_signs_in(client):
     assert {"email_verified", "login"} <= kinds
 
 
+def test_verifying_the_signup_address_is_not_logged_as_an_email_change(client):
+    signup(client, email="first@example.com", handle="firstaddress")
+    client.post(link_in(last_mail_to("first@example.com"), "/accounts/confirm-email/"))
+
+    user = User.objects.get(handle="firstaddress")
+    kinds = list(SecurityEvent.objects.filter(user=user).values_list("kind", flat=True))
+    assert "email_verified" in kinds
+    assert "email_changed" not in kinds
+
+
 def test_unverified_user_cannot_log_in(client):
     signup(client, email="pending@example.com", handle="pending")
     client.logout()

@@ -34,6 +34,15 @@ INCOMPLETE_EXPIRES_SECONDS = 23 * 3600
 CHECKOUT_EXPIRES_SECONDS = 24 * 3600
 MAX_EVENTS = 5000
 MAX_IDEMPOTENCY_KEYS = 5000
+DISPUTE_FEE = 1500  # Stripe's US dispute fee, withdrawn with the disputed amount
+DISPUTE_EVIDENCE_DAYS = 7
+DISPUTE_REASONS = frozenset(
+    "bank_cannot_process check_returned credit_not_processed customer_initiated debit_not_authorized "
+    "duplicate fraudulent general incorrect_account_details insufficient_funds product_not_received "
+    "product_unacceptable subscription_canceled unrecognized".split()
+)
+# Visa reason codes for the reasons the test cards produce (the rest report none).
+DISPUTE_NETWORK_REASON_CODES = {"fraudulent": "10.4", "product_not_received": "13.1", "duplicate": "12.6.1"}
 
 Obj = dict[str, Any]
 
@@ -62,10 +71,12 @@ PREFIXES: dict[str, str] = {
     "feat": "entitlements.feature",
     "seti": "setup_intent",
     "clock": "test_helpers.test_clock",
+    "dp": "dispute",
 }
 
 # Test cards: number -> (brand, behaviour). Behaviour: ok | decline_attach (declined at attach and
-# charge) | fail_charge (attaches, charges fail) | auth_required | insufficient_funds.
+# charge) | fail_charge (attaches, charges fail) | auth_required | insufficient_funds |
+# dispute_<reason> (the charge succeeds, then is disputed) | dispute_inquiry.
 TEST_CARDS: dict[str, tuple[str, str]] = {
     "4242424242424242": ("visa", "ok"),
     "4000056655665556": ("visa", "ok"),
@@ -76,6 +87,9 @@ TEST_CARDS: dict[str, tuple[str, str]] = {
     "4000000000003220": ("visa", "auth_required"),
     "4000002760003184": ("visa", "auth_required"),
     "4000000000009995": ("visa", "insufficient_funds"),
+    "4000000000000259": ("visa", "dispute_fraudulent"),
+    "4000000000002685": ("visa", "dispute_product_not_received"),
+    "4000000000001976": ("visa", "dispute_inquiry"),
 }
 # Stripe's test payment method and token ids -> card number.
 TEST_TOKENS: dict[str, str] = {
@@ -92,6 +106,12 @@ TEST_TOKENS: dict[str, str] = {
     "tok_mastercard": "5555555555554444",
     "tok_chargeDeclined": "4000000000000002",
     "tok_chargeCustomerFail": "4000000000000341",
+    "pm_card_createDispute": "4000000000000259",
+    "pm_card_createDisputeProductNotReceived": "4000000000002685",
+    "pm_card_createDisputeInquiry": "4000000000001976",
+    "tok_createDispute": "4000000000000259",
+    "tok_createDisputeProductNotReceived": "4000000000002685",
+    "tok_createDisputeInquiry": "4000000000001976",
 }
 
 
@@ -941,7 +961,123 @@ class Engine:
         ):
             pm["customer"] = pi["customer"]
             self.emit("payment_method.attached", pm)
+        if behaviour.startswith("dispute_"):
+            # Stripe disputes these test cards seconds after the charge; here it happens at once,
+            # so charge.dispute.created may come before the invoice's own paid events.
+            inquiry = behaviour == "dispute_inquiry"
+            self.create_dispute(charge, reason="fraudulent" if inquiry else behaviour[8:], inquiry=inquiry)
         return None
+
+    # --- disputes ----------------------------------------------------------------------------
+    def create_dispute(self, charge: Obj, *, reason: str = "fraudulent", inquiry: bool = False) -> Obj:
+        """The card's issuer disputes ``charge``: a dispute for the unrefunded amount.
+
+        A chargeback (``needs_response``) withdraws the amount plus Stripe's dispute fee from the
+        balance (one ``adjustment`` balance transaction) and leaves the charge non-refundable; an
+        inquiry (``warning_needs_response``) withdraws nothing. Events: ``charge.dispute.created``,
+        ``charge.updated`` (``disputed`` becomes true) and, for a chargeback,
+        ``charge.dispute.funds_withdrawn``.
+        """
+        if charge["status"] != "succeeded":
+            raise StripeError(
+                400, f"Charge {charge['id']} has not succeeded and cannot be disputed.", param="charge"
+            )
+        if charge["disputed"]:
+            raise StripeError(
+                400,
+                f"Charge {charge['id']} has already been disputed.",
+                code="charge_disputed",
+                param="charge",
+            )
+        if reason not in DISPUTE_REASONS:
+            raise StripeError(
+                400,
+                f"Invalid reason: must be one of {', '.join(sorted(DISPUTE_REASONS))}",
+                code="parameter_invalid",
+                param="reason",
+            )
+        amount = charge["amount"] - charge["amount_refunded"]
+        if amount <= 0:
+            raise StripeError(
+                400, f"Charge {charge['id']} has been fully refunded and cannot be disputed.", param="charge"
+            )
+        dispute_id = self.new_id("dp")
+        transactions: list[Obj] = []
+        if not inquiry:
+            txn = self.balance_transaction(
+                amount=-amount,
+                currency=charge["currency"],
+                source=dispute_id,
+                kind="adjustment",
+                description=f"Chargeback withdrawal for {charge['id']}",
+            )
+            txn.update(
+                {
+                    "fee": DISPUTE_FEE,
+                    "fee_details": [
+                        {
+                            "amount": DISPUTE_FEE,
+                            "application": None,
+                            "currency": charge["currency"],
+                            "description": "Dispute fee",
+                            "type": "stripe_fee",
+                        }
+                    ],
+                    "net": -amount - DISPUTE_FEE,
+                    "reporting_category": "dispute",
+                }
+            )
+            transactions.append(copy.deepcopy(txn))
+        card = (charge.get("payment_method_details") or {}).get("card") or {}
+        evidence_fields = (
+            "access_activity_log billing_address cancellation_policy cancellation_policy_disclosure "
+            "cancellation_rebuttal customer_communication customer_email_address customer_name "
+            "customer_purchase_ip customer_signature duplicate_charge_documentation "
+            "duplicate_charge_explanation duplicate_charge_id product_description receipt refund_policy "
+            "refund_policy_disclosure refund_refusal_explanation service_date service_documentation "
+            "shipping_address shipping_carrier shipping_date shipping_documentation "
+            "shipping_tracking_number uncategorized_file uncategorized_text"
+        ).split()
+        dispute = self.created(
+            {
+                "id": dispute_id,
+                "object": "dispute",
+                "amount": amount,
+                "balance_transactions": transactions,
+                "charge": charge["id"],
+                "created": self.now,
+                "currency": charge["currency"],
+                "evidence": {**dict.fromkeys(evidence_fields), "enhanced_evidence": {}},
+                "evidence_details": {
+                    "due_by": self.now + DISPUTE_EVIDENCE_DAYS * DAY,
+                    "has_evidence": False,
+                    "past_due": False,
+                    "submission_count": 0,
+                    "enhanced_eligibility": {},
+                },
+                "is_charge_refundable": inquiry,
+                "livemode": False,
+                "metadata": {},
+                "payment_intent": charge["payment_intent"],
+                "payment_method_details": {
+                    "card": {
+                        "brand": card.get("brand") or "visa",
+                        "case_type": "inquiry" if inquiry else "chargeback",
+                        "network_reason_code": DISPUTE_NETWORK_REASON_CODES.get(reason),
+                    },
+                    "type": "card",
+                },
+                "reason": reason,
+                "status": "warning_needs_response" if inquiry else "needs_response",
+                "enhanced_eligibility_types": [],
+            }
+        )
+        self.m(charge["id"])["dispute"] = dispute_id
+        self.emit("charge.dispute.created", dispute)
+        self.update(charge, {"disputed": True})
+        if not inquiry:
+            self.emit("charge.dispute.funds_withdrawn", dispute)
+        return dispute
 
     # --- coupons and discounts ---------------------------------------------------------------
     def make_discount(

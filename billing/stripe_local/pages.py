@@ -156,6 +156,9 @@ def checkout_page(engine: Engine, method: str, form: Obj, session_id: str) -> Pa
         + "</td></tr>"
         for li in items
     )
+    discount = (session.get("total_details") or {}).get("amount_discount") or 0
+    if discount:
+        rows += f"<tr><td>Discount</td><td>{money(-discount, session['currency'])}</td></tr>"
     if session["status"] != "open":
         return page(
             "Checkout",

@@ -2,7 +2,7 @@
 
 ``stripe_local`` (function scope) gives each test a fresh stand-in state with the whole stack
 (stripe-python, dj-stripe) pointed at it, plus helpers: ``advance()``, ``pay_checkout()``,
-``portal()``, ``webhook_endpoint()`` and ``deliver_webhooks(client)``. See README.md.
+``portal()``, ``dispute()``, ``webhook_endpoint()`` and ``deliver_webhooks(client)``. See README.md.
 """
 
 from __future__ import annotations
@@ -80,6 +80,17 @@ class StripeLocal:
 
     def event_types(self) -> list[str]:
         return [event["type"] for event in self.events()]
+
+    # disputes
+    def dispute(self, charge_id: str, *, reason: str = "fraudulent", inquiry: bool = False) -> Obj:
+        """The card's issuer disputes a succeeded charge, as with the 4000000000000259 test card
+        (same as ``POST /_local/disputes``). Queues ``charge.dispute.created``, ``charge.updated``
+        and, unless ``inquiry``, ``charge.dispute.funds_withdrawn``. Returns the dispute."""
+        from .routes import local_disputes_create
+
+        with self.engine.lock:
+            params = {"charge": charge_id, "reason": reason, "inquiry": "true" if inquiry else "false"}
+            return self.engine.out(local_disputes_create(self.engine, params))
 
     # hosted pages
     def page(self, url: str, form: dict[str, Any] | None = None) -> PageResponse:

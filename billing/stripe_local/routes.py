@@ -2109,6 +2109,14 @@ def create_refund(e: Engine, charge: Obj, amount: int | None, reason: str | None
             code=None,
             param="charge",
         )
+    dispute = e.find("dispute", e.m(charge["id"]).get("dispute", ""))
+    if dispute is not None and not dispute["is_charge_refundable"]:
+        raise StripeError(
+            400,
+            f"Charge {charge['id']} has been charged back; cannot issue a refund.",
+            code="charge_disputed",
+            param="charge",
+        )
     remaining = charge["amount"] - charge["amount_refunded"]
     amount = remaining if amount is None else amount
     if amount <= 0 or amount > remaining:
@@ -2190,6 +2198,69 @@ def refunds_list(e: Engine, p: Obj) -> Obj:
 @route("GET", r"/v1/refunds/{id}")
 def refunds_retrieve(e: Engine, p: Obj, refund_id: str) -> Obj:
     return e.get("refund", refund_id)
+
+
+# --- disputes ---------------------------------------------------------------------------------
+@route("GET", r"/v1/disputes")
+def disputes_list(e: Engine, p: Obj) -> Obj:
+    allow(p, LIST + " charge payment_intent")
+    items = e.all("dispute")
+    for key in ("charge", "payment_intent"):
+        if p.get(key):
+            items = [d for d in items if d[key] == p[key]]
+    return e.paginate(created_filter(items, p), p, "/v1/disputes")
+
+
+@route("GET", r"/v1/disputes/{id}")
+def disputes_retrieve(e: Engine, p: Obj, dispute_id: str) -> Obj:
+    return e.get("dispute", dispute_id)
+
+
+DISPUTE_OPEN = ("warning_needs_response", "needs_response", "warning_under_review", "under_review")
+
+
+@route("POST", r"/v1/disputes/{id}")
+def disputes_update(e: Engine, p: Obj, dispute_id: str) -> Obj:
+    """Metadata, and evidence (text fields) submitted at once unless ``submit=false``."""
+    allow(p, "metadata evidence submit")
+    dispute = e.get("dispute", dispute_id)
+    changes: Obj = {}
+    if "metadata" in p:
+        changes["metadata"] = metadata_update(dispute["metadata"], p["metadata"])
+    submit = "evidence" in p and as_bool(p.get("submit", True), param="submit")
+    if "evidence" in p:
+        if dispute["status"] not in DISPUTE_OPEN:
+            raise StripeError(400, f"This dispute is already closed ({dispute['status']}).", param="evidence")
+        given = as_dict(p["evidence"], param="evidence")
+        for key in sorted(given):
+            if key not in dispute["evidence"] or key == "enhanced_evidence":
+                raise ParamError(
+                    f"Received unknown parameter: evidence[{key}]",
+                    param=f"evidence[{key}]",
+                    code="parameter_unknown",
+                )
+        changes["evidence"] = {**dispute["evidence"], **{k: str(v) or None for k, v in given.items()}}
+        details = {**dispute["evidence_details"], "has_evidence": True}
+        if submit:
+            details["submission_count"] += 1
+            changes["status"] = (
+                "warning_under_review" if dispute["status"].startswith("warning") else "under_review"
+            )
+        changes["evidence_details"] = details
+    return e.update(dispute, changes, "charge.dispute.updated")
+
+
+@route("POST", r"/v1/disputes/{id}/close")
+def disputes_close(e: Engine, p: Obj, dispute_id: str) -> Obj:
+    """Accepts the dispute: it is lost (an inquiry just closes), nothing is given back."""
+    allow(p, "")
+    dispute = e.get("dispute", dispute_id)
+    if dispute["status"] not in DISPUTE_OPEN:
+        raise StripeError(400, f"This dispute is already closed ({dispute['status']}).")
+    status = "warning_closed" if dispute["status"].startswith("warning") else "lost"
+    e.update(dispute, {"status": status, "is_charge_refundable": False}, "charge.dispute.updated")
+    e.emit("charge.dispute.closed", dispute)
+    return dispute
 
 
 @route("GET", r"/v1/balance_transactions")
@@ -2680,6 +2751,23 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:
         discounts.append(
             {"coupon": entry.get("coupon") or None, "promotion_code": entry.get("promotion_code") or None}
         )
+    # Like Stripe, a session created with discounts shows the discounted total from the start (the
+    # hosted page's "Total due today"), not only once it is paid.
+    amount_discount = 0
+    for entry in discounts:
+        coupon = (
+            e.get("coupon", entry["coupon"])
+            if entry["coupon"]
+            else e.get("promotion_code", entry["promotion_code"])["coupon"]
+        )
+        remaining = subtotal - amount_discount
+        if coupon["percent_off"] is not None:
+            off = int(round(remaining * float(coupon["percent_off"]) / 100))
+        elif (coupon.get("currency") or currency) == currency:
+            off = int(coupon["amount_off"] or 0)
+        else:
+            off = 0
+        amount_discount += min(remaining, off)
     expires_at = (
         as_int(p["expires_at"], param="expires_at")
         if p.get("expires_at")
@@ -2694,7 +2782,7 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:
         if "allow_promotion_codes" in p
         else None,
         "amount_subtotal": subtotal,
-        "amount_total": subtotal,
+        "amount_total": subtotal - amount_discount,
         "automatic_tax": {"enabled": False, "liability": None, "status": None},
         "billing_address_collection": p.get("billing_address_collection") or None,
         "cancel_url": p.get("cancel_url") or None,
@@ -2754,7 +2842,7 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:
         "submit_type": p.get("submit_type") or None,
         "subscription": None,
         "success_url": success_url,
-        "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+        "total_details": {"amount_discount": amount_discount, "amount_shipping": 0, "amount_tax": 0},
         "ui_mode": p.get("ui_mode") or "hosted",
         "url": f"{e.base_url}/c/pay/{session_id}",
     }
@@ -3132,6 +3220,15 @@ def local_settings(e: Engine, p: Obj) -> Obj:
             )
         e.settings["dunning_final_status"] = p["dunning_final_status"]
     return {"object": "local.settings", **e.settings}
+
+
+@route("POST", r"/_local/disputes")
+def local_disputes_create(e: Engine, p: Obj) -> Obj:
+    """Disputes a succeeded charge, as its card's issuer would (Stripe: the 0259 test card)."""
+    check_known(p, frozenset({"charge", "reason", "inquiry"}))
+    charge = e.get("charge", require(p, "charge"), param="charge")
+    inquiry = as_bool(p.get("inquiry", False), param="inquiry")
+    return e.create_dispute(charge, reason=str(p.get("reason") or "fraudulent"), inquiry=inquiry)
 
 
 @route("GET", r"/_local/deliveries")

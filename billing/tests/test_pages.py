@@ -19,6 +19,14 @@ def test_pricing_page_for_anonymous_and_signed_in(billing, client, user):
     assert "Start free trial" in body
 
 
+def test_pricing_page_lists_each_limit_of_the_free_plan_once(billing, client):
+    body = client.get("/billing/pricing/").content.decode()
+    free = body.split('data-plan="free"', 1)[1].split("</article>", 1)[0]
+    items = [line.strip() for line in free.splitlines() if line.strip().startswith("<li>")]
+    assert items and len(items) == len(set(items)), items
+    assert free.count("characters") == 1
+
+
 def test_subscribe_redirects_to_checkout_with_303(billing, client, user):
     client.force_login(user)
     response = client.post("/billing/subscribe/", {"price_id": billing.prices["pro_monthly"]})

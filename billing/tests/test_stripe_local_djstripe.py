@@ -10,7 +10,16 @@ import datetime as dt
 
 import pytest
 import stripe
-from djstripe.models import Charge, Customer, Invoice, PaymentIntent, Subscription, WebhookEventTrigger
+from djstripe.models import (
+    BalanceTransaction,
+    Charge,
+    Customer,
+    Dispute,
+    Invoice,
+    PaymentIntent,
+    Subscription,
+    WebhookEventTrigger,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -283,3 +292,43 @@ def test_deleting_a_customer_purges_it_in_djstripe(stripe_local, client):
 
     assert Customer.objects.get(id=customer_id).date_purged is not None
     assert Subscription.objects.get(id=sub_id).status == "canceled"
+
+
+def test_a_checkout_paid_with_card_0259_is_disputed_and_djstripe_syncs_the_dispute(stripe_local, client):
+    sub_id, _ = _subscribe(stripe_local, client, card="4000000000000259")
+
+    dispute = Dispute.objects.get()
+    charge = Charge.objects.get(id=dispute.charge_id)
+    assert (dispute.status, dispute.reason, dispute.amount) == ("needs_response", "fraudulent", 900)
+    assert charge.disputed is True and charge.status == "succeeded"
+    assert dispute.payment_intent_id == charge.payment_intent_id
+    withdrawal = BalanceTransaction.objects.get(source=dispute.id)
+    assert (withdrawal.amount, withdrawal.fee, withdrawal.type) == (-900, 1500, "adjustment")
+    assert Subscription.objects.get(id=sub_id).status == "active"  # a dispute does not end it
+    assert not WebhookEventTrigger.objects.filter(valid=False).exists()
+    assert not WebhookEventTrigger.objects.exclude(exception="").exists()
+
+
+def test_a_dispute_made_later_reaches_djstripe_and_its_updates_follow(stripe_local, client):
+    _subscribe(stripe_local, client)
+    charge = Charge.objects.get()
+
+    dispute = stripe_local.dispute(charge.id, reason="product_not_received")
+    results = stripe_local.deliver_webhooks(client)
+    stripe.Dispute.modify(dispute["id"], evidence={"uncategorized_text": "Tracking 123"})
+    stripe_local.deliver_webhooks(client)
+
+    assert sorted(results) == [
+        ("charge.dispute.created", 200),
+        ("charge.dispute.funds_withdrawn", 200),
+        ("charge.updated", 200),
+    ]
+    charge.refresh_from_db()
+    assert charge.disputed is True
+    synced = Dispute.objects.get(id=dispute["id"])
+    assert (synced.status, synced.reason, synced.charge_id) == (
+        "under_review",
+        "product_not_received",
+        charge.id,
+    )
+    assert synced.evidence["uncategorized_text"] == "Tracking 123"

@@ -152,6 +152,9 @@ def everything(stripe_local) -> list[dict[str, Any]]:
     item = stripe.InvoiceItem.list(customer=customer.id).data[0]
     refund = stripe.Refund.create(charge=charge.id, amount=100)
     note = stripe.CreditNote.create(invoice=invoice.id, amount=200)
+    dispute = stripe.Dispute.retrieve(stripe_local.dispute(charge.id)["id"])
+    dispute_txn = stripe.BalanceTransaction.retrieve(dispute.balance_transactions[0].id)
+    stripe.Dispute.modify(dispute.id, evidence={"uncategorized_text": "Delivered."})
     pm = stripe.PaymentMethod.retrieve(charge.payment_method)
     endpoint = stripe.WebhookEndpoint.create(url="https://example.com/hook", enabled_events=["*"])
     portal = stripe.billing_portal.Session.create(customer=customer.id, return_url="http://testserver/")
@@ -196,6 +199,8 @@ def everything(stripe_local) -> list[dict[str, Any]]:
         txn,
         refund,
         note,
+        dispute,
+        dispute_txn,
         pm,
         endpoint,
         portal,
@@ -247,6 +252,7 @@ def test_every_object_has_the_acacia_fixture_shape(everything):
         "balance_transaction",
         "refund",
         "credit_note",
+        "dispute",
         "payment_method",
         "webhook_endpoint",
         "billing_portal.session",
@@ -292,6 +298,7 @@ SYNCABLE = {
     "charge": dj.Charge,
     "balance_transaction": dj.BalanceTransaction,
     "refund": dj.Refund,
+    "dispute": dj.Dispute,
     "payment_method": dj.PaymentMethod,
     "setup_intent": dj.SetupIntent,
     "event": dj.Event,

@@ -49,3 +49,17 @@ def test_home_page_renders_for_visitors(client):
     response = client.get("/")
     assert response.status_code == 200
     assert b"Create an account" in response.content
+
+
+def test_favicon_redirects_to_the_site_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
+    assert b'rel="icon"' in client.get("/").content
+
+
+def test_redoc_page_loads_nothing_from_outside(client):
+    body = client.get("/api/redoc/").content.decode()
+    assert "redoc.standalone.js" in body
+    assert "fonts.googleapis.com" not in body and "https://" not in body
+    assert "Content-Security-Policy" in body and "img-src 'self'" in body

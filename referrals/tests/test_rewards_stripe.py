@@ -1,5 +1,5 @@
 """End to end on the Stripe stand-in: link → sign-up → discounted checkout → invoice.paid →
-hold → credit on the referrer's Stripe balance; refunds cancel or reverse it."""
+hold → credit on the referrer's Stripe balance; refunds and disputes cancel or reverse it."""
 
 from __future__ import annotations
 
@@ -210,16 +210,85 @@ def test_coupon_is_created_once(billing, settings):
     assert len([c for c in stripe.Coupon.list().data if c.id == settings.REFERRAL_COUPON_ID]) == 1
 
 
-def test_chargeback_of_a_granted_reward_reverses_the_credit(billing):
-    from referrals.rewards import rewards_revoke_for_charge
+def _referrer_balance_transactions(user: User) -> list[int]:
+    from billing.selectors import customer_for_user
 
+    customer = customer_for_user(user=user)
+    return [t.amount for t in stripe.Customer.list_balance_transactions(customer.id).data] if customer else []
+
+
+def test_dispute_within_the_hold_cancels_the_pending_reward(billing):
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+    billing.checkout(api, "team_monthly")
+    assert Reward.objects.get().status == Reward.Status.PENDING
+
+    billing.stripe.dispute(_paid_invoice(referred).charge)
+    assert ("charge.dispute.created", 200) in billing.deliver()
+
+    reward = Reward.objects.get()
+    assert (reward.status, reward.note) == ("cancelled", "Payment disputed")
+    assert rewards_grant_due(now=timezone.now() + timedelta(days=30)) == 0
+    assert _balance(referrer) == 0 and _referrer_balance_transactions(referrer) == []
+
+
+def test_dispute_after_the_grant_reverses_the_credit(billing):
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+    billing.checkout(api, "team_monthly")
+    assert rewards_grant_due(now=timezone.now() + timedelta(days=15)) == 1
+    assert _balance(referrer) == -500
+
+    billing.stripe.dispute(_paid_invoice(referred).charge)
+    billing.deliver()
+
+    reward = Reward.objects.get()
+    assert (reward.status, reward.note) == ("reversed", "Payment disputed")
+    assert reward.stripe_reversal_transaction_id.startswith("cbtxn_")
+    # The credit is taken back with a positive balance transaction on the referrer's customer.
+    assert _referrer_balance_transactions(referrer) == [500, -500]
+    assert _balance(referrer) == 0
+    assert Referral.objects.get(referred=referred).status == Referral.Status.CONVERTED
+    api_ref = APIClient()
+    api_ref.force_login(referrer)
+    [line] = api_ref.get("/api/v1/referrals/rewards").json()["results"]
+    assert (line["status"], line["stripe_reversal_transaction_id"]) == (
+        "reversed",
+        reward.stripe_reversal_transaction_id,
+    )
+    assert api_ref.get("/api/v1/referrals/stats").json()["credit_earned_cents"] == 0
+
+
+def test_a_duplicate_dispute_event_changes_nothing_more(billing, client):
     referrer = UserFactory()
     referred, api = _referred_user_via_link(referrer)
     billing.checkout(api, "team_monthly")
     rewards_grant_due(now=timezone.now() + timedelta(days=15))
-    assert _balance(referrer) == -500
-    # What the charge.dispute.created handler calls (the stand-in has no disputes to send).
-    rewards_revoke_for_charge(charge_id=_paid_invoice(referred).charge, note="Payment disputed")
+    billing.stripe.dispute(_paid_invoice(referred).charge)
+    billing.deliver()
+    reversed_at = Reward.objects.get().reversed_at
+
+    [event] = billing.stripe.events("charge.dispute.created")
+    for _ in range(2):  # Stripe retries a delivery it thinks failed with the same event
+        with billing.capture(execute=True):
+            assert post_webhook(client, billing.endpoint, event).status_code == 200
+
     reward = Reward.objects.get()
-    assert (reward.status, reward.note) == ("reversed", "Payment disputed")
+    assert (reward.status, reward.reversed_at) == ("reversed", reversed_at)
+    assert _referrer_balance_transactions(referrer) == [500, -500]
+    assert _balance(referrer) == 0
+
+
+def test_paying_with_the_disputed_test_card_never_earns_the_reward(billing):
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+
+    # Card 0259: the charge succeeds, then is disputed; the dispute's event comes before invoice.paid.
+    results = billing.checkout(api, "team_monthly", card="4000000000000259")
+
+    assert results.status == 303
+    assert stripe.Charge.retrieve(_paid_invoice(referred).charge).disputed is True
+    reward = Reward.objects.get()
+    assert reward.status == Reward.Status.CANCELLED
+    assert rewards_grant_due(now=timezone.now() + timedelta(days=30)) == 0
     assert _balance(referrer) == 0
