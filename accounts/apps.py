@@ -3,6 +3,8 @@ from django.apps import AppConfig
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+    # allauth's "account" app is already called "Accounts" in the admin: two sections of that name.
+    verbose_name = "Accounts: users and security"  # sorts next to allauth's section
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

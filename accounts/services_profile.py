@@ -155,9 +155,7 @@ def profile_update(
     profile.save()
     if timezone_changed:
         # Sessions carry the zone (config.middleware.UserTimezoneMiddleware).
-        transaction.on_commit(
-            partial(timezone_sessions_update, user_id=user.pk, tz_name=profile.timezone)
-        )
+        transaction.on_commit(partial(timezone_sessions_update, user_id=user.pk, tz_name=profile.timezone))
     return profile
 
 

@@ -236,6 +236,8 @@ USERSESSIONS_ADAPTER = "accounts.adapters.UserSessionsAdapter"
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("browser",)
 HEADLESS_SERVE_SPECIFICATION = True
+# allauth's default page loads Redoc from a CDN; ours serves the bundled copy (drf-spectacular-sidecar).
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = "headless/spec/redoc_local.html"
 HEADLESS_FRONTEND_URLS = {
     "account_confirm_email": f"{SITE_URL}/accounts/confirm-email/{{key}}/",
     "account_reset_password_from_key": f"{SITE_URL}/accounts/password/reset/key/{{key}}/",

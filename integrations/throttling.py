@@ -68,7 +68,7 @@ class RequestRateThrottle(BaseThrottle):
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
         if not rate:
             return True
-        number, period = rate.split("/")
+        number, period = str(rate).split("/")
         seconds = _PERIODS[period[0]]
         now = time.time()
         window = int(now // seconds)

@@ -146,3 +146,12 @@ def test_admin_delete_goes_through_account_deletion(staff_client):
     )
     assert response.status_code == 302
     assert not User.objects.filter(pk__in=[u.pk for u in more]).exists()
+
+
+def test_admin_index_names_the_project_users_apart_from_allauth_accounts(staff_client):
+    body = staff_client.get("/admin/").content.decode()
+    assert (
+        'title="Models in the Accounts: users and security application">Accounts: users and security</a>'
+        in body
+    )
+    assert 'title="Models in the Accounts application">Accounts</a>' in body  # allauth's

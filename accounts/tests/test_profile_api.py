@@ -60,11 +60,11 @@ def test_me_requires_sign_in(api_client):
 
 def test_me_query_count_is_small_and_constant(user, user_api_client, django_assert_num_queries):
     user_api_client.get(ME)  # the first request registers the session (allauth.usersessions)
-    # The signed-in user (auth), their profile (time zone middleware), then user + profile.
-    with django_assert_num_queries(3):
+    # The signed-in user (auth; the time zone comes from the session), then user + profile.
+    with django_assert_num_queries(2):
         assert user_api_client.get(ME).status_code == 200
     profile_update(user=user, avatar=image_upload(), bio="More", notification_preferences={"like": False})
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert user_api_client.get(ME).status_code == 200
 
 

@@ -110,8 +110,8 @@ def test_api_is_cursor_paginated(user_api_client, user):
 def test_api_query_count_does_not_grow(user_api_client, user, django_assert_num_queries, count):
     _record_many(user, count)
     user_api_client.get(API_URL)  # the first request of a session registers it (usersessions)
-    # user, profile (time zone middleware), then one query for the page of events
-    with django_assert_num_queries(3):
+    # user (the time zone comes from the session), then one query for the page of events
+    with django_assert_num_queries(2):
         response = user_api_client.get(API_URL)
     assert response.status_code == 200
 

@@ -26,7 +26,7 @@ def _signed_in(client: Client) -> bool:
 
 
 def test_rate_limits_live_in_redis(settings):
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache"
     cache.set("probe", 1)
     assert cache.get("probe") == 1
 

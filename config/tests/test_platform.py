@@ -63,3 +63,9 @@ def test_redoc_page_loads_nothing_from_outside(client):
     assert "redoc.standalone.js" in body
     assert "fonts.googleapis.com" not in body and "https://" not in body
     assert "Content-Security-Policy" in body and "img-src 'self'" in body
+
+
+def test_allauth_specification_page_uses_the_local_redoc_bundle(client):
+    body = client.get("/_allauth/openapi.html").content.decode()
+    assert "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in body
+    assert "cdn.jsdelivr.net" not in body and "https://" not in body

@@ -1,0 +1,42 @@
+"""The per-user / per-address API rate limit (DRF's anon and user rates, one Redis round trip)."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def low_rates(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "3/min", "user": "5/min"},
+    }
+
+
+def _assert_throttled(response) -> None:
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert set(response.json()["error"]) >= {"code", "message", "fields"}
+
+
+def test_a_signed_in_user_over_the_user_rate_gets_429(low_rates, user, other_user):
+    client = APIClient()
+    client.force_login(user)
+    url = "/api/v1/notifications/unread-count/"
+    assert [client.get(url).status_code for _ in range(5)] == [200] * 5
+    _assert_throttled(client.get(url))
+    # Each user has their own budget.
+    other = APIClient()
+    other.force_login(other_user)
+    assert other.get(url).status_code == 200
+
+
+def test_anonymous_requests_are_counted_per_address(low_rates, user):
+    url = f"/api/v1/users/{user.handle}"
+    here, elsewhere = APIClient(REMOTE_ADDR="203.0.113.7"), APIClient(REMOTE_ADDR="198.51.100.9")
+    assert [here.get(url).status_code for _ in range(3)] == [200] * 3
+    _assert_throttled(here.get(url))
+    assert elsewhere.get(url).status_code == 200
