@@ -1,6 +1,6 @@
 """Writes for a user's own profile: fields, avatar and notification preferences.
 
-The settings pages, ``PATCH /api/v1/me`` and the admin all come through ``profile_update``.
+The settings pages, ``PATCH /api/v1/me/`` and the admin all come through ``profile_update``.
 """
 
 from __future__ import annotations

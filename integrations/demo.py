@@ -20,4 +20,4 @@ def seed(*, users: list[User], stdout: Any) -> None:
         expires_in_days=30,
     )
     stdout.write(f"  API key for @alice (shown once): {issued.token}")
-    stdout.write(f'    curl -H "Authorization: Bearer {issued.token}" http://127.0.0.1:8000/api/v1/me')
+    stdout.write(f'    curl -H "Authorization: Bearer {issued.token}" http://127.0.0.1:8000/api/v1/me/')

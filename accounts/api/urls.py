@@ -8,7 +8,7 @@ from accounts.api.views import MeApi, MeExportApi, UserDetailApi
 app_name = "accounts_api"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("security-events/", SecurityEventListApi.as_view(), name="security_event_list"),
-    path("me", MeApi.as_view(), name="me"),
-    path("me/export", MeExportApi.as_view(), name="me_export"),
-    path("users/<str:handle>", UserDetailApi.as_view(), name="user_detail"),
+    path("me/", MeApi.as_view(), name="me"),
+    path("me/export/", MeExportApi.as_view(), name="me_export"),
+    path("users/<str:handle>/", UserDetailApi.as_view(), name="user_detail"),
 ]

@@ -1,4 +1,4 @@
-"""API for profiles and the own account: ``/api/v1/me``, ``/api/v1/me/export``, ``/api/v1/users/<handle>``."""
+"""API for profiles and the own account: ``/api/v1/me/``, ``/api/v1/me/export/``, ``/api/v1/users/<handle>/``."""
 
 from __future__ import annotations
 

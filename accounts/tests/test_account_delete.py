@@ -20,7 +20,7 @@ from accounts.tests.image_factories import image_upload
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/me"
+ME = "/api/v1/me/"
 DELETE_PAGE = "/settings/account/delete/"
 
 

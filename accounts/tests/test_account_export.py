@@ -1,4 +1,4 @@
-"""Data export: GET /api/v1/me/export and the download button on /settings/account/."""
+"""Data export: GET /api/v1/me/export/ and the download button on /settings/account/."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-EXPORT = "/api/v1/me/export"
+EXPORT = "/api/v1/me/export/"
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_export_is_a_json_attachment_of_the_users_data(two_users):
 
 def test_export_lists_sessions_without_their_keys(user):
     client = signed_in(user)
-    client.get("/api/v1/me")  # registers the session
+    client.get("/api/v1/me/")  # registers the session
     data = client.get(EXPORT).json()
     sessions = data["accounts"]["sessions"]
     assert len(sessions) == 1

@@ -1,4 +1,4 @@
-"""GET/PATCH /api/v1/me and GET /api/v1/users/<handle>."""
+"""GET/PATCH /api/v1/me/ and GET /api/v1/users/<handle>."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from accounts.tests.image_factories import gps_exif, image_bytes, image_upload
 
 pytestmark = pytest.mark.django_db
 
-ME = "/api/v1/me"
+ME = "/api/v1/me/"
 
 
 def assert_error(response, status: int, code: str) -> dict:
@@ -149,7 +149,7 @@ def test_patch_ignores_fields_that_are_not_editable(user, user_api_client, other
 
 def test_patch_cannot_touch_another_users_profile(user, other_user, user_api_client):
     # There is no route to anyone else's profile: /users/<handle> is read-only.
-    response = user_api_client.patch(f"/api/v1/users/{other_user.handle}", {"bio": "pwned"}, format="json")
+    response = user_api_client.patch(f"/api/v1/users/{other_user.handle}/", {"bio": "pwned"}, format="json")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     assert Profile.objects.get(user=other_user).bio == ""
@@ -250,7 +250,7 @@ def test_bad_avatar_leaves_other_fields_unchanged(user, user_api_client):
 def test_public_profile_by_handle_in_any_case(api_client):
     someone = UserFactory(handle="MixedCase")
     profile_update(user=someone, display_name="Mixed", bio="Public bio", website="https://m.example")
-    response = api_client.get("/api/v1/users/mixedcase")
+    response = api_client.get("/api/v1/users/mixedcase/")
     assert response.status_code == 200
     body = response.json()
     assert body["handle"] == "MixedCase"
@@ -265,7 +265,7 @@ def test_public_profile_by_handle_in_any_case(api_client):
 def test_private_account_still_shows_its_card(api_client):
     someone = UserFactory()
     profile_update(user=someone, is_private=True, display_name="Shy", bio="Ask first")
-    body = api_client.get(f"/api/v1/users/{someone.handle}").json()
+    body = api_client.get(f"/api/v1/users/{someone.handle}/").json()
     assert body["is_private"] is True
     assert body["display_name"] == "Shy"
     assert body["bio"] == "Ask first"
@@ -274,15 +274,15 @@ def test_private_account_still_shows_its_card(api_client):
 def test_unknown_and_deactivated_users_are_404(api_client):
     gone = UserFactory()
     user_deactivate(user=gone, reason="test")
-    assert_error(api_client.get(f"/api/v1/users/{gone.handle}"), 404, "not_found")
-    assert_error(api_client.get("/api/v1/users/nobody_here"), 404, "not_found")
+    assert_error(api_client.get(f"/api/v1/users/{gone.handle}/"), 404, "not_found")
+    assert_error(api_client.get("/api/v1/users/nobody_here/"), 404, "not_found")
 
 
 def test_user_detail_query_count_is_constant(api_client, django_assert_num_queries):
     someone = UserFactory()
     profile_update(user=someone, display_name="Q", avatar=image_upload())
     with django_assert_num_queries(1):
-        assert api_client.get(f"/api/v1/users/{someone.handle}").status_code == 200
+        assert api_client.get(f"/api/v1/users/{someone.handle}/").status_code == 200
 
 
 # --- API keys --------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def test_api_key_scopes_on_me(user):
         HTTP_AUTHORIZATION=f"Bearer {api_key_issue(user=user, name='r', scopes=['profile:read']).token}"
     )
     assert reader.get(ME).status_code == 200
-    assert reader.get(f"/api/v1/users/{user.handle}").status_code == 200
+    assert reader.get(f"/api/v1/users/{user.handle}/").status_code == 200
     assert_error(reader.patch(ME, {"bio": "via key"}, format="json"), 403, "missing_scope")
 
     writer = APIClient()

@@ -43,7 +43,7 @@ def test_the_admin_revoke_action_stops_keys(admin_client, user, api_client):
     assert ApiKey.objects.get(pk=issued.api_key.pk).status == ApiKey.Status.REVOKED
     event = SecurityEvent.objects.get(user=user, kind=SecurityEvent.Kind.API_KEY_REVOKED)
     assert event.detail["by"] == admin_client.staff.handle
-    assert api_client.get("/api/v1/me", **bearer(issued.token)).status_code == 401
+    assert api_client.get("/api/v1/me/", **bearer(issued.token)).status_code == 401
 
 
 def test_the_export_lists_key_metadata_and_nothing_that_rebuilds_a_key(user):
@@ -64,7 +64,7 @@ def test_the_eraser_removes_every_key(user, other_user, api_client):
     erasers()["api_keys"](user)
     assert not ApiKey.objects.filter(user=user).exists()
     assert ApiKey.objects.filter(user=other_user).count() == 1
-    assert api_client.get("/api/v1/me", **bearer(issued.token)).status_code == 401
+    assert api_client.get("/api/v1/me/", **bearer(issued.token)).status_code == 401
 
 
 def test_demo_seed_makes_one_key_for_alice_once():

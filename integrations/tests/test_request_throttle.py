@@ -35,7 +35,7 @@ def test_a_signed_in_user_over_the_user_rate_gets_429(low_rates, user, other_use
 
 
 def test_anonymous_requests_are_counted_per_address(low_rates, user):
-    url = f"/api/v1/users/{user.handle}"
+    url = f"/api/v1/users/{user.handle}/"
     here, elsewhere = APIClient(REMOTE_ADDR="203.0.113.7"), APIClient(REMOTE_ADDR="198.51.100.9")
     assert [here.get(url).status_code for _ in range(3)] == [200] * 3
     _assert_throttled(here.get(url))

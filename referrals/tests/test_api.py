@@ -27,14 +27,14 @@ def _error(response):
 
 
 def test_anonymous_is_refused(api_client):
-    for route in ("", "code", "stats", "rewards"):
+    for route in ("", "code/", "stats/", "rewards/"):
         response = api_client.get(f"/api/v1/referrals/{route}")
         assert response.status_code in (401, 403)
         _error(response)
 
 
 def test_code(user_api_client, user):
-    body = user_api_client.get("/api/v1/referrals/code").json()
+    body = user_api_client.get("/api/v1/referrals/code/").json()
     assert body["code"] == referrer_code(user)
     assert body["url"].endswith(f"/r/{body['code']}")
     assert body["code"] in body["share_text"]
@@ -65,7 +65,7 @@ def test_stats(user_api_client, user):
     click_record(code=referrer_code(user), visitor=None, ip_hash="", device_hash="")
     referral = make_referral(referrer=user)
     referral_conversion_record(referred=referral.referred, invoice_id="in_1")
-    body = user_api_client.get("/api/v1/referrals/stats").json()
+    body = user_api_client.get("/api/v1/referrals/stats/").json()
     assert body == {
         "clicks": 1,
         "signups": 1,
@@ -78,14 +78,14 @@ def test_stats(user_api_client, user):
 def test_rewards_ledger(user_api_client, user):
     referral = make_referral(referrer=user, referred=UserFactory(email="dan@example.net"))
     referral_conversion_record(referred=referral.referred, invoice_id="in_1")
-    body = user_api_client.get("/api/v1/referrals/rewards").json()
+    body = user_api_client.get("/api/v1/referrals/rewards/").json()
     assert len(body["results"]) == 1
     row = body["results"][0]
     assert (row["status"], row["amount_cents"], row["referred_user"]) == ("pending", 500, "da***@e***.net")
 
 
 def test_apply(user_api_client, user, other_user):
-    response = user_api_client.post("/api/v1/referrals/apply", {"code": referrer_code(other_user).lower()})
+    response = user_api_client.post("/api/v1/referrals/apply/", {"code": referrer_code(other_user).lower()})
     assert response.status_code == 201
     assert response.json()["referrer"] == f"@{other_user.handle}"
     assert Referral.objects.get(referred=user).referrer == other_user
@@ -114,7 +114,7 @@ def test_apply_errors(user_api_client, user, other_user, case, status, code):
     elif case == "late":
         user.date_joined = timezone.now() - timedelta(days=15)
         user.save()
-    response = user_api_client.post("/api/v1/referrals/apply", payload)
+    response = user_api_client.post("/api/v1/referrals/apply/", payload)
     assert response.status_code == status
     assert _error(response)["code"] == code
 
@@ -125,21 +125,21 @@ def test_apply_is_refused_to_api_keys_and_reads_need_the_scope(user, other_user)
     issued = api_key_issue(user=user, name="k", scopes=["referrals:read"])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.token}")
-    assert client.get("/api/v1/referrals/stats").status_code == 200
-    response = client.post("/api/v1/referrals/apply", {"code": referrer_code(other_user)})
+    assert client.get("/api/v1/referrals/stats/").status_code == 200
+    response = client.post("/api/v1/referrals/apply/", {"code": referrer_code(other_user)})
     assert response.status_code == 403
     assert _error(response)["code"] == "scope_not_allowed"
     assert not Referral.objects.exists()
 
 
-@pytest.mark.parametrize("route", ["", "rewards"])
+@pytest.mark.parametrize("route", ["", "rewards/"])
 def test_list_query_count_is_constant(user_api_client, user, django_assert_num_queries, route):
     def seed(n):
         for _ in range(n):
             referral = make_referral(referrer=user)
             referral_conversion_record(referred=referral.referred, invoice_id=f"in_{referral.pk}")
 
-    user_api_client.get("/api/v1/referrals/stats")  # the session's first request records it
+    user_api_client.get("/api/v1/referrals/stats/")  # the session's first request records it
     seed(1)
     with CaptureQueriesContext(connection) as one:
         assert len(user_api_client.get(f"/api/v1/referrals/{route}").json()["results"]) == 1

@@ -83,9 +83,9 @@ def test_referred_user_pays_with_discount_and_referrer_is_credited_after_the_hol
 
     api_ref = APIClient()
     api_ref.force_login(referrer)
-    stats = api_ref.get("/api/v1/referrals/stats").json()
+    stats = api_ref.get("/api/v1/referrals/stats/").json()
     assert stats["credit_earned_cents"] == 700 and stats["conversions"] == 1
-    assert api_ref.get("/api/v1/referrals/rewards").json()["results"][0]["status"] == "granted"
+    assert api_ref.get("/api/v1/referrals/rewards/").json()["results"][0]["status"] == "granted"
 
     # A refund after granting reverses the credit.
     stripe.Refund.create(charge=invoice.charge)
@@ -251,12 +251,12 @@ def test_dispute_after_the_grant_reverses_the_credit(billing):
     assert Referral.objects.get(referred=referred).status == Referral.Status.CONVERTED
     api_ref = APIClient()
     api_ref.force_login(referrer)
-    [line] = api_ref.get("/api/v1/referrals/rewards").json()["results"]
+    [line] = api_ref.get("/api/v1/referrals/rewards/").json()["results"]
     assert (line["status"], line["stripe_reversal_transaction_id"]) == (
         "reversed",
         reward.stripe_reversal_transaction_id,
     )
-    assert api_ref.get("/api/v1/referrals/stats").json()["credit_earned_cents"] == 0
+    assert api_ref.get("/api/v1/referrals/stats/").json()["credit_earned_cents"] == 0
 
 
 def test_a_duplicate_dispute_event_changes_nothing_more(billing, client):
