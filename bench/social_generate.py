@@ -6,8 +6,8 @@ Full scale (issue 6): 10,000 users, 1,000,000 posts, 1,000,000 follows, 5,000,00
         .venv/bin/python bench/social_generate.py --users 10000 --posts 1000000 --follows-per-user 100 \
         --likes 5000000
 
-Small scale (what was run on the shared machine): ``--users 2000 --posts 10000 --follows-per-user 50
---likes 50000``.
+The 10k-post comparison (bench/RESULTS.md): ``--users 10000 --posts 10000 --follows-per-user 100
+--likes 50000``, into another database so both scales can be measured in turn.
 
 It migrates the database named by DATABASE_URL (never the development one by default), empties
 the social tables and the bench users, then loads everything with ``INSERT ... SELECT
@@ -15,8 +15,9 @@ generate_series`` in a few statements. Foreign-key triggers are switched off for
 (``session_replication_role = replica``: Django's deferred FKs would otherwise queue one check
 per row until COMMIT) and every foreign key is then checked once, with one anti-join each.
 
-Home timelines are built the way ``social.services.timeline_rebuild`` would, for every user:
-the ``--timeline`` (default 200) newest posts of the people they follow, one LATERAL query.
+Home timelines hold what ``social.services.timeline_rebuild`` would give every user: the
+``--timeline`` (default 200) newest posts of the people they follow and their own (see
+``timelines``). ``--timelines-only`` rebuilds just those on data already loaded.
 """
 
 from __future__ import annotations

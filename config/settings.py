@@ -117,7 +117,13 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Persistent connections: a fresh PostgreSQL connection makes the first query ~3x slower.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A health check is a "SELECT 1" round trip before the first query of *every* request
+    # (bench/RESULTS.md, Social). Without it a connection that died (database restart) fails
+    # one request per worker, after which Django drops it and the next request reconnects.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
+    # psycopg prepares only the statements that ask for it (the home feed's hand-written query,
+    # social.selectors): Django's default (None) turns preparing off even on request.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 2**31 - 1
     if env.str("DATABASE_TEST_NAME", default=""):
         DATABASES["default"]["TEST"] = {"NAME": env.str("DATABASE_TEST_NAME")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

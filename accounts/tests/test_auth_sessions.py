@@ -109,3 +109,22 @@ def test_deactivating_a_user_ends_their_sessions(laptop, phone, user):
 
     assert not _signed_in(laptop)
     assert not _signed_in(phone)
+
+
+def test_last_seen_is_written_at_most_once_a_minute_per_session(laptop):
+    from accounts.middleware import SESSION_KEY
+
+    laptop.get("/settings/security/")  # records the activity
+    first = _session_of(laptop).last_seen_at
+    laptop.get("/settings/security/", REMOTE_ADDR="203.0.113.99")
+    # Within the minute: nothing is written, not even the new address.
+    assert _session_of(laptop).ip == "203.0.113.10"
+    assert _session_of(laptop).last_seen_at == first
+
+    session = laptop.session
+    session[SESSION_KEY] = float(session[SESSION_KEY]) - 61  # a minute has passed
+    session.save()
+    laptop.get("/settings/security/", REMOTE_ADDR="203.0.113.99")
+    refreshed = _session_of(laptop)
+    assert refreshed.ip == "203.0.113.99"
+    assert refreshed.last_seen_at > first
