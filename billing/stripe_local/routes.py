@@ -1670,38 +1670,42 @@ def invoices_pay(e: Engine, p: Obj, invoice_id: str) -> Obj:
     return invoice
 
 
-@route("POST", r"/v1/invoices/{id}/void")
-def invoices_void(e: Engine, p: Obj, invoice_id: str) -> Obj:
+def _close_open_invoice(
+    e: Engine, invoice_id: str, *, status: str, transition: str, event: str, verb: str
+) -> Obj:
+    """Ends an open invoice without payment (void or uncollectible): no more payment attempts."""
     invoice = e.get("invoice", invoice_id)
     if invoice["status"] != "open":
-        raise StripeError(400, "You can only void open invoices.", code="invoice_not_editable")
+        raise StripeError(400, f"You can only {verb} open invoices.", code="invoice_not_editable")
     e.update(
         invoice,
         {
-            "status": "void",
+            "status": status,
             "next_payment_attempt": None,
-            "status_transitions": {**invoice["status_transitions"], "voided_at": e.now},
+            "status_transitions": {**invoice["status_transitions"], transition: e.now},
         },
     )
-    e.emit("invoice.voided", invoice)
+    e.emit(event, invoice)
     return invoice
+
+
+@route("POST", r"/v1/invoices/{id}/void")
+def invoices_void(e: Engine, p: Obj, invoice_id: str) -> Obj:
+    return _close_open_invoice(
+        e, invoice_id, status="void", transition="voided_at", event="invoice.voided", verb="void"
+    )
 
 
 @route("POST", r"/v1/invoices/{id}/mark_uncollectible")
 def invoices_uncollectible(e: Engine, p: Obj, invoice_id: str) -> Obj:
-    invoice = e.get("invoice", invoice_id)
-    if invoice["status"] != "open":
-        raise StripeError(400, "You can only mark open invoices uncollectible.", code="invoice_not_editable")
-    e.update(
-        invoice,
-        {
-            "status": "uncollectible",
-            "next_payment_attempt": None,
-            "status_transitions": {**invoice["status_transitions"], "marked_uncollectible_at": e.now},
-        },
+    return _close_open_invoice(
+        e,
+        invoice_id,
+        status="uncollectible",
+        transition="marked_uncollectible_at",
+        event="invoice.marked_uncollectible",
+        verb="mark uncollectible",
     )
-    e.emit("invoice.marked_uncollectible", invoice)
-    return invoice
 
 
 @route("POST", r"/v1/invoiceitems")

@@ -909,3 +909,30 @@ def test_dispute_evidence_and_close(stripe_local):
     assert again[0] == 400
     assert [e["data"]["object"]["id"] for e in stripe_local.events("charge.dispute.closed")] == [other.id]
     assert len(stripe_local.events("charge.dispute.updated")) == 3
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "transition", "event"),
+    [
+        ("void", "void", "voided_at", "invoice.voided"),
+        ("mark_uncollectible", "uncollectible", "marked_uncollectible_at", "invoice.marked_uncollectible"),
+    ],
+)
+def test_an_open_invoice_can_be_closed_unpaid_once(stripe_local, action, status, transition, event):
+    customer, _ = customer_with_card()
+    stripe.InvoiceItem.create(customer=customer.id, amount=500, currency="usd")
+    invoice = stripe.Invoice.create(
+        customer=customer.id, auto_advance=False, pending_invoice_items_behavior="include"
+    )
+    stripe.Invoice.finalize_invoice(invoice.id, auto_advance=False)
+
+    code, closed, _ = raw(stripe_local, "POST", f"/v1/invoices/{invoice.id}/{action}")
+    assert code == 200
+    assert closed["status"] == status
+    assert closed["next_payment_attempt"] is None
+    assert closed["status_transitions"][transition] is not None
+    assert event in [e.type for e in stripe.Event.list(limit=100).data]
+
+    code, body, _ = raw(stripe_local, "POST", f"/v1/invoices/{invoice.id}/{action}")
+    assert code == 400
+    assert body["error"]["code"] == "invoice_not_editable"
