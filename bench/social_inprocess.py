@@ -79,6 +79,7 @@ def main() -> None:
     for label, path, client in (
         ("trivial, no cookie", "/bench/ping", bare),
         ("trivial, signed in", "/bench/ping", signed),
+        ("trivial DRF, signed in", "/bench/api-ping", signed),
         ("home feed, signed in", "/api/v1/feeds/home/", signed),
     ):
         for _ in range(20):
@@ -102,7 +103,9 @@ def main() -> None:
         for _ in range(args.requests):
             signed.get("/api/v1/feeds/home/")
         profiler.disable()
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            int(os.environ.get("BENCH_ROWS", "40"))
+        )
 
 
 if __name__ == "__main__":

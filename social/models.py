@@ -263,10 +263,13 @@ class TimelineEntry(models.Model):
     """One line of a user's home feed, written when the post (or repost) is made (fan-out on write).
 
     See social/README.md: reading the home feed is then one index range scan on
-    ``(owner, -created_at)`` instead of a merge over every followed author.
+    ``(owner, -created_at, -id)`` instead of a merge over every followed author.
     """
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every index below starts with the owner.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="+")
     reposter = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
@@ -289,7 +292,8 @@ class TimelineEntry(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["owner", "-created_at"], name="social_timeline_owner"),
+            # A page is one range of this index: ``(created_at, id) < cursor``, newest first.
+            models.Index(fields=["owner", "-created_at", "-id"], name="social_timeline_owner_page"),
             models.Index(fields=["owner", "actor"], name="social_timeline_owner_actor"),
         ]
 

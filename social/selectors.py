@@ -15,7 +15,10 @@ model objects on the hot path (see social/README.md).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -27,8 +30,10 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.templatetags.static import static
 from django.utils import timezone
+from rest_framework.utils.encoders import JSONEncoder
 
 from accounts.models import User
+from config.api import KeysetCursor
 from config.errors import NotFoundError
 from social.models import (
     Block,
@@ -323,94 +328,158 @@ def _post_queryset(viewer: Viewer) -> QuerySet[Post]:
     return qs
 
 
-def home_feed(*, user: User) -> QuerySet[Any]:
-    """The viewer's home timeline, newest first: their own and followed people's posts and reposts.
+@dataclass(frozen=True)
+class TimelinePage:
+    """A page of the viewer's home timeline, newest first, and the cursors around it.
 
-    Reads the precomputed ``TimelineEntry`` rows (fan-out on write) with nothing but an index
-    range scan on ``(owner, -created_at)``; paginate this, then pass the page to
-    ``home_feed_items``, which loads the posts and drops what the viewer may no longer see.
+    ``items_json`` holds each item as JSON text in the API's ``TimelineItem`` shape: on
+    PostgreSQL the database writes it, so the API sends it as it is; pages call ``items()``.
+    Entries the viewer may no longer see are left out, so a page may hold fewer items than its
+    size; the cursors follow the timeline's own rows, so paging stays stable.
     """
-    return TimelineEntry.objects.filter(owner_id=user.pk).values(
-        "id",
-        "created_at",
-        "post_id",
-        "actor_id",
-        reposter_handle=F("reposter__handle"),
-        reposter_name=F("reposter__profile__display_name"),
+
+    items_json: list[str]
+    next: KeysetCursor | None
+    previous: KeysetCursor | None
+
+    def items(self) -> list[dict[str, Any]]:
+        """The items as dicts, with datetimes (for templates)."""
+        items = [json.loads(item) for item in self.items_json]
+        for item in items:
+            item["created_at"] = datetime.fromisoformat(item["created_at"])
+            post = item["post"]
+            post["created_at"] = datetime.fromisoformat(post["created_at"])
+            if post["edited_at"]:
+                post["edited_at"] = datetime.fromisoformat(post["edited_at"])
+        return items
+
+
+# (entry id, entry created_at in microseconds, item JSON or None when the viewer may not see it)
+_TimelineRow = tuple[int, int, str | None]
+
+
+def home_feed_page(*, user: User, cursor: KeysetCursor | None = None, size: int = 20) -> TimelinePage:
+    """One page of ``user``'s home timeline: their own and followed people's posts and reposts.
+
+    Reads the precomputed ``TimelineEntry`` rows (fan-out on write): on PostgreSQL one prepared
+    statement reads the page's range of the ``(owner, -created_at, -id)`` index and, for those
+    rows only, the posts with the viewer's flags and images, re-checking visibility, blocks and
+    mutes (posts deleted or hidden since, by suspended authors, across a block, no longer
+    visible after an unfollow, by muted people, and reposts by muted people are left out).
+    """
+    started = cursor is not None
+    cursor = cursor or KeysetCursor.start()
+    if connection.vendor == "postgresql":
+        rows = _home_rows_postgres(viewer_id=int(user.pk), cursor=cursor, limit=size + 1)
+    else:
+        rows = _home_rows_orm(user=user, cursor=cursor, limit=size + 1)
+    more, rows = len(rows) > size, rows[:size]
+    if cursor.newer:
+        rows.reverse()
+    items = [item for _, _, item in rows if item is not None]
+    if not rows:
+        return TimelinePage(items_json=[], next=None, previous=None)
+    (first_id, first_at, _), (last_id, last_at, _) = rows[0], rows[-1]
+    older = KeysetCursor(created_at_us=last_at, id=last_id)
+    newer = KeysetCursor(created_at_us=first_at, id=first_id, newer=True)
+    if cursor.newer:
+        return TimelinePage(items_json=items, next=older, previous=newer if more else None)
+    return TimelinePage(items_json=items, next=older if more else None, previous=newer if started else None)
+
+
+def _iso(column: str) -> str:
+    """SQL for a timestamp as the API writes it (DRF: ISO 8601 in UTC with a "Z", no fraction
+    when there are no microseconds); NULL stays NULL."""
+    utc = f"{column} AT TIME ZONE 'UTC'"
+    return (
+        f"CASE WHEN mod(extract(microseconds FROM {column})::bigint, 1000000) = 0 "
+        f"""THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') """
+        f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END"""
     )
 
 
-def home_feed_items(*, user: User, entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Timeline items for a page of ``home_feed`` rows: one query (two on SQLite) whatever its size.
-
-    Posts deleted or hidden since, by suspended authors, across a block, no longer visible
-    (unfollowed) or by muted people, and reposts by muted people, are left out here, so a
-    page may hold fewer items than its size; the cursor stays on the timeline, so paging is
-    still stable.
-    """
-    entries = list(entries)
-    post_ids = sorted({e["post_id"] for e in entries})
-    if connection.vendor == "postgresql":
-        rows, muted = _home_posts_postgres(viewer_id=int(user.pk), post_ids=post_ids)
-    else:
-        rows = post_rows(_annotate_post_rows(_post_queryset(user).filter(pk__in=post_ids), user, ""))
-        muted = set(
-            Mute.objects.filter(active_mutes_q(), muter_id=user.pk).values_list("muted_id", flat=True)
-        )
-    posts = {row["id"]: row for row in rows}
-    items = []
-    for entry in entries:
-        if entry["actor_id"] in muted and entry["actor_id"] != user.pk:
-            continue
-        post = posts.get(entry["post_id"])
-        if post is None:
-            continue
-        reposter = entry["reposter_handle"]
-        items.append(
-            {
-                "id": entry["id"],
-                "created_at": entry["created_at"],
-                "reposted_by": {"handle": reposter, "display_name": entry["reposter_name"] or reposter}
-                if reposter
-                else None,
-                "post": post,
-            }
-        )
-    return items
-
-
-# The hot path of the home feed in one hand-written statement: the ORM spends longer building the
-# equivalent query (visibility, blocks, mutes, flags) than PostgreSQL spends running it. It must
-# say exactly what ``visible_posts_q`` and ``_post_queryset`` say (the visibility tests run on it).
-_HOME_POSTS_SQL = """
-SELECT p.id, p.text, p.html, p.visibility, p.content_warning, p.reply_to_id, p.root_id, p.is_pinned,
-       p.created_at, p.edited_at, p.like_count, p.reply_count, p.repost_count, p.author_id,
-       u.handle, pr.display_name, pr.avatar_small,
-       EXISTS (SELECT 1 FROM social_like l WHERE l.post_id = p.id AND l.user_id = %(v)s),
-       EXISTS (SELECT 1 FROM social_repost r WHERE r.post_id = p.id AND r.user_id = %(v)s),
-       EXISTS (SELECT 1 FROM social_bookmark b WHERE b.post_id = p.id AND b.user_id = %(v)s),
-       (SELECT json_agg(json_build_object('image', i.image, 'width', i.width, 'height', i.height,
-                                          'alt_text', i.alt_text) ORDER BY i.position, i.id)
-          FROM social_postimage i WHERE i.post_id = p.id),
-       (SELECT array_agg(m.muted_id) FROM social_mute m
-         WHERE m.muter_id = %(v)s AND (m.expires_at IS NULL OR m.expires_at > now()))
-FROM social_post p
-JOIN accounts_user u ON u.id = p.author_id
-LEFT JOIN accounts_profile pr ON pr.user_id = p.author_id
-WHERE p.id = ANY(%(ids)s)
-  AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND u.is_active
-  AND NOT EXISTS (SELECT 1 FROM social_block bl
-                  WHERE (bl.blocker_id = %(v)s AND bl.blocked_id = p.author_id)
-                     OR (bl.blocker_id = p.author_id AND bl.blocked_id = %(v)s))
-  AND (p.author_id = %(v)s
-       OR NOT EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = %(v)s AND m.muted_id = p.author_id
-                      AND (m.expires_at IS NULL OR m.expires_at > now())))
-  AND (p.author_id = %(v)s
-       OR (p.visibility = 'public' AND NOT COALESCE(pr.is_private, false))
-       OR (p.visibility IN ('public', 'followers')
-           AND EXISTS (SELECT 1 FROM social_follow f WHERE f.follower_id = %(v)s AND f.followee_id = p.author_id))
-       OR EXISTS (SELECT 1 FROM social_mention mn WHERE mn.post_id = p.id AND mn.user_id = %(v)s))
+# The home feed in one hand-written statement: the ORM spends longer building the equivalent
+# query (visibility, blocks, mutes, flags, JSON) than PostgreSQL spends running it. It must say
+# exactly what ``visible_posts_q``, ``_post_queryset`` and ``post_rows`` say: the visibility
+# tests run on it, and a test compares its pages with ``_home_rows_orm``'s.
+_HOME_SQL = """
+WITH page AS MATERIALIZED (
+    SELECT t.id, t.created_at, t.post_id, t.actor_id, t.reposter_id
+    FROM social_timelineentry t
+    WHERE t.owner_id = %(v)s::bigint AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
+    ORDER BY t.created_at {order}, t.id {order}
+    LIMIT %(limit)s::integer
+)
+SELECT t.id, (extract(epoch FROM t.created_at) * 1000000)::bigint,
+       CASE WHEN vp.post IS NULL
+                 OR (t.actor_id <> %(v)s::bigint AND EXISTS (
+                     SELECT 1 FROM social_mute m WHERE m.muter_id = %(v)s::bigint AND m.muted_id = t.actor_id
+                        AND (m.expires_at IS NULL OR m.expires_at > now())))
+            THEN NULL
+            ELSE json_build_object(
+                'id', t.id,
+                'created_at', {entry_created_at},
+                'reposted_by', CASE WHEN t.reposter_id IS NULL THEN NULL ELSE json_build_object(
+                    'handle', ru.handle, 'display_name', COALESCE(NULLIF(rpr.display_name, ''), ru.handle)) END,
+                'post', vp.post)::text
+       END
+FROM page t
+LEFT JOIN LATERAL (
+    SELECT json_build_object(
+        'id', p.id,
+        'author', json_build_object(
+            'id', p.author_id,
+            'handle', u.handle,
+            'display_name', COALESCE(NULLIF(pr.display_name, ''), u.handle),
+            'avatar_url', CASE WHEN pr.avatar_small <> '' THEN %(media)s::text || pr.avatar_small
+                               ELSE %(default_avatar)s::text END),
+        'text', p.text, 'html', p.html, 'visibility', p.visibility, 'content_warning', p.content_warning,
+        'reply_to_id', p.reply_to_id, 'root_id', p.root_id, 'is_pinned', p.is_pinned,
+        'created_at', {post_created_at}, 'edited_at', {post_edited_at},
+        'like_count', p.like_count, 'reply_count', p.reply_count, 'repost_count', p.repost_count,
+        'liked', EXISTS (SELECT 1 FROM social_like l WHERE l.post_id = p.id AND l.user_id = %(v)s::bigint),
+        'reposted', EXISTS (SELECT 1 FROM social_repost r WHERE r.post_id = p.id AND r.user_id = %(v)s::bigint),
+        'bookmarked', EXISTS (SELECT 1 FROM social_bookmark b WHERE b.post_id = p.id AND b.user_id = %(v)s::bigint),
+        'images', COALESCE((SELECT json_agg(json_build_object('url', %(media)s::text || i.image, 'width', i.width,
+                                                              'height', i.height, 'alt_text', i.alt_text)
+                                            ORDER BY i.position, i.id)
+                              FROM social_postimage i WHERE i.post_id = p.id), '[]'::json)
+    ) AS post
+    FROM social_post p
+    JOIN accounts_user u ON u.id = p.author_id
+    LEFT JOIN accounts_profile pr ON pr.user_id = p.author_id
+    WHERE p.id = t.post_id
+      AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND u.is_active
+      AND NOT EXISTS (SELECT 1 FROM social_block bl
+                      WHERE (bl.blocker_id = %(v)s::bigint AND bl.blocked_id = p.author_id)
+                         OR (bl.blocker_id = p.author_id AND bl.blocked_id = %(v)s::bigint))
+      AND (p.author_id = %(v)s::bigint
+           OR NOT EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = %(v)s::bigint AND m.muted_id = p.author_id
+                          AND (m.expires_at IS NULL OR m.expires_at > now())))
+      AND (p.author_id = %(v)s::bigint
+           OR (p.visibility = 'public' AND NOT COALESCE(pr.is_private, false))
+           OR (p.visibility IN ('public', 'followers')
+               AND EXISTS (SELECT 1 FROM social_follow f
+                           WHERE f.follower_id = %(v)s::bigint AND f.followee_id = p.author_id))
+           OR EXISTS (SELECT 1 FROM social_mention mn WHERE mn.post_id = p.id AND mn.user_id = %(v)s::bigint))
+) vp ON true
+LEFT JOIN accounts_user ru ON ru.id = t.reposter_id
+LEFT JOIN accounts_profile rpr ON rpr.user_id = t.reposter_id
+ORDER BY t.created_at {order}, t.id {order}
 """
+# Whitespace collapsed: psycopg caches its parse of statements up to 4 KB only.
+_HOME_SQL_OLDER, _HOME_SQL_NEWER = (
+    " ".join(
+        _HOME_SQL.format(
+            compare=compare,
+            order=order,
+            entry_created_at=_iso("t.created_at"),
+            post_created_at=_iso("p.created_at"),
+            post_edited_at=_iso("p.edited_at"),
+        ).split()
+    )
+    for compare, order in (("<", "DESC"), (">", "ASC"))
+)
 
 
 class _PreparingCursor(psycopg.Cursor[Any]):
@@ -434,9 +503,9 @@ def _prepared_cursor() -> Any:
     """A Django cursor over a ``_PreparingCursor`` (over a ``_LoggedCursor`` while Django logs
     queries: DEBUG, tests' query counts).
 
-    Django's own cursors bind parameters client-side, so PostgreSQL plans ``_HOME_POSTS_SQL``
-    afresh on every request: 1.2 ms of planning for 0.5 ms of execution at 1M posts
-    (bench/RESULTS.md). Prepared, each connection plans it once.
+    Django's own cursors bind parameters client-side, so PostgreSQL would plan ``_HOME_SQL``
+    afresh on every request (at 1M posts planning cost more than running it, bench/RESULTS.md).
+    Prepared, each connection plans it once.
     """
     connection.close_if_health_check_failed()
     connection.ensure_connection()
@@ -446,58 +515,67 @@ def _prepared_cursor() -> Any:
     return connection.make_cursor(_PreparingCursor(connection.connection))  # type: ignore[arg-type]
 
 
-def _home_posts_postgres(*, viewer_id: int, post_ids: list[int]) -> tuple[list[dict[str, Any]], set[int]]:
-    """The visible posts among ``post_ids`` as post dicts (flags and images included), and the
-    ids of the people the viewer mutes (an uncorrelated subquery, computed once): one query."""
-    if not post_ids:
-        return [], set()
-    with _prepared_cursor() as cursor:
-        cursor.execute(_HOME_POSTS_SQL, {"v": viewer_id, "ids": post_ids})
-        rows = cursor.fetchall()
-    out = []
-    muted: set[int] = set()
-    for (
-        post_id, text, html, visibility, content_warning, reply_to_id, root_id, is_pinned,
-        created_at, edited_at, like_count, reply_count, repost_count, author_id,
-        handle, display_name, avatar, liked, reposted, bookmarked, images, muted_ids,
-    ) in rows:  # fmt: skip
-        muted.update(muted_ids or [])
-        out.append(
-            {
-                "id": post_id,
-                "author": {
-                    "id": author_id,
-                    "handle": handle,
-                    "display_name": display_name or handle,
-                    "avatar_url": avatar_url(avatar),
-                },
-                "text": text,
-                "html": html,
-                "visibility": visibility,
-                "content_warning": content_warning,
-                "reply_to_id": reply_to_id,
-                "root_id": root_id,
-                "is_pinned": is_pinned,
-                "created_at": created_at,
-                "edited_at": edited_at,
-                "like_count": like_count,
-                "reply_count": reply_count,
-                "repost_count": repost_count,
-                "liked": liked,
-                "reposted": reposted,
-                "bookmarked": bookmarked,
-                "images": [
-                    {
-                        "url": _media_url(image["image"]),
-                        "width": image["width"],
-                        "height": image["height"],
-                        "alt_text": image["alt_text"],
-                    }
-                    for image in images or []
-                ],
-            }
+def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> list[_TimelineRow]:
+    params = {
+        "v": viewer_id,
+        "at": cursor.created_at,
+        "id": cursor.id,
+        "limit": limit,
+        "media": settings.MEDIA_URL,
+        "default_avatar": _default_avatar(),
+    }
+    with _prepared_cursor() as db:
+        db.execute(_HOME_SQL_NEWER if cursor.newer else _HOME_SQL_OLDER, params)
+        return db.fetchall()
+
+
+def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_TimelineRow]:
+    """What ``_home_rows_postgres`` returns, through the ORM (SQLite, and the tests' reference)."""
+    at = cursor.created_at
+    entries = TimelineEntry.objects.filter(owner_id=user.pk)
+    if cursor.newer:
+        entries = entries.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=cursor.id)).order_by(
+            "created_at", "id"
         )
-    return out, muted
+    else:
+        entries = entries.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=cursor.id)).order_by(
+            "-created_at", "-id"
+        )
+    page = list(
+        entries.values(
+            "id",
+            "created_at",
+            "post_id",
+            "actor_id",
+            reposter_handle=F("reposter__handle"),
+            reposter_name=F("reposter__profile__display_name"),
+        )[:limit]
+    )
+    post_ids = {entry["post_id"] for entry in page}
+    posts = {
+        post["id"]: post
+        for post in post_rows(_annotate_post_rows(_post_queryset(user).filter(pk__in=post_ids), user, ""))
+    }
+    muted = set(Mute.objects.filter(active_mutes_q(), muter_id=user.pk).values_list("muted_id", flat=True))
+    rows: list[_TimelineRow] = []
+    for entry in page:
+        post = posts.get(entry["post_id"])
+        item = None
+        if post is not None and not (entry["actor_id"] in muted and entry["actor_id"] != user.pk):
+            reposter = entry["reposter_handle"]
+            item = {
+                "id": entry["id"],
+                "created_at": entry["created_at"],
+                "reposted_by": {"handle": reposter, "display_name": entry["reposter_name"] or reposter}
+                if reposter
+                else None,
+                "post": post,
+            }
+        position = KeysetCursor.at(entry["created_at"], entry["id"])
+        rows.append(
+            (entry["id"], position.created_at_us, json.dumps(item, cls=JSONEncoder) if item else None)
+        )
+    return rows
 
 
 def explore_feed(*, viewer: Viewer) -> QuerySet[Any]:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.request import Request
 
 from accounts.models import User
-from config.api import DefaultCursorPagination
+from config.api import DefaultCursorPagination, KeysetCursor
 from config.errors import ApplicationError, NotFoundError
 from social import selectors, services
 from social.forms import MuteForm, PostEditForm, PostForm, ReplyForm, ReportForm, SearchForm
@@ -112,16 +112,17 @@ def home(request: HttpRequest) -> HttpResponse:
                 return redirect("social:home")
         else:
             status = 400
-    user: User = request.user  # type: ignore[assignment]
-    response = _feed(
-        request,
-        "social/home.html",
-        selectors.home_feed(user=user),
-        {"form": form},
-        items_of=lambda page: selectors.home_feed_items(user=user, entries=page),
-    )
-    response.status_code = status
-    return response
+    raw_cursor = request.GET.get("cursor")
+    try:
+        cursor = KeysetCursor.decode(raw_cursor) if raw_cursor else None
+    except NotFoundError as exc:
+        raise _not_found(exc) from exc
+    page = selectors.home_feed_page(user=request.user, cursor=cursor)  # type: ignore[arg-type]
+    next_url = f"?cursor={page.next.encode()}" if page.next else None
+    context = {"form": form, "items": page.items(), "next_url": next_url}
+    if request.htmx and raw_cursor:  # type: ignore[attr-defined]
+        return render(request, "social/_feed_page.html", context)
+    return render(request, "social/home.html", context, status=status)
 
 
 def _form_error(form: Any, exc: ApplicationError) -> None:

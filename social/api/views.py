@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -20,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from config.api import DefaultCursorPagination
+from config.api import DefaultCursorPagination, KeysetCursor, raw_page_response
 from config.errors import NotFoundError
 from integrations.scopes import RequiredScopes
 from social import selectors, services
@@ -256,18 +257,23 @@ class BookmarkListApi(_ListApi):
 
 
 class HomeFeedApi(_ListApi):
-    """The hot path: one timeline query + one images query per page (see social/README.md)."""
+    """Your home timeline, newest first: your posts, and the posts and reposts of people you
+    follow. Items you may no longer see are left out, so a page can hold fewer than
+    `page_size` items: follow `next` until it is null. `previous` leads to newer items."""
 
+    # The hot path: one prepared statement whose rows are the page's items as JSON (see
+    # social/README.md). The paginator only parses page_size and describes the schema.
     required_scopes = POSTS
 
-    def rows(self, request: Request, **kwargs: Any) -> QuerySet[Any]:
-        user: User = request.user  # type: ignore[assignment]
-        self.transform = lambda page: selectors.home_feed_items(user=user, entries=page)  # type: ignore[method-assign]
-        return selectors.home_feed(user=user)
-
     @extend_schema(responses={200: s.TimelineItemOutputSerializer(many=True)}, summary="Home timeline")
-    def get(self, request: Request, **kwargs: Any) -> Response:
-        return super().get(request, **kwargs)
+    def get(self, request: Request, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
+        raw_cursor = request.query_params.get("cursor")
+        page = selectors.home_feed_page(
+            user=request.user,  # type: ignore[arg-type]
+            cursor=KeysetCursor.decode(raw_cursor) if raw_cursor else None,
+            size=self.paginator.get_page_size(request) or DefaultCursorPagination.page_size,  # type: ignore[union-attr]
+        )
+        return raw_page_response(request, items_json=page.items_json, next=page.next, previous=page.previous)
 
 
 class ExploreFeedApi(_ListApi):
