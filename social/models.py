@@ -221,8 +221,12 @@ class PostImage(models.Model):
 
 
 class Like(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes")
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    # No single-column indexes of their own: the unique (user, post) and the (post) index below
+    # serve every lookup, and each index is one more write per like.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="likes", db_index=False
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -234,8 +238,12 @@ class Like(models.Model):
 
 
 class Repost(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reposts")
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reposts")
+    # No single-column indexes of their own: the unique (user, post) and the (post) index below
+    # serve every lookup, and each index is one more write per repost.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reposts", db_index=False
+    )
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reposts", db_index=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -247,7 +255,10 @@ class Repost(models.Model):
 
 
 class Bookmark(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks")
+    # Both indexes below start with the user.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bookmarks", db_index=False
+    )
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="bookmarks")
     created_at = models.DateTimeField(default=timezone.now)
 
