@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.services import user_deactivate
 from accounts.tests.factories import StaffUserFactory
@@ -17,17 +16,11 @@ from config.api import KeysetCursor
 from social import moderation, selectors, services
 from social.models import Post, TimelineEntry
 from social.tests.factories import after_commit, make_follow, make_post, make_user, png_upload
-from social.tests.test_visibility import EXPECTED_LISTS, world  # noqa: F401 - a fixture
+from social.tests.test_visibility import EXPECTED_LISTS, api, world  # noqa: F401 - world is a fixture
 
 pytestmark = pytest.mark.django_db
 
 HOME = "/api/v1/feeds/home/"
-
-
-def api(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def texts(response) -> list[str]:
