@@ -86,6 +86,11 @@ class KeysetCursor:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
+    def parse(cls, value: str | None) -> KeysetCursor | None:
+        """The cursor of a ``?cursor=`` parameter, or None (the first page) without one."""
+        return cls.decode(value) if value else None
+
+    @classmethod
     def decode(cls, value: str) -> KeysetCursor:
         try:
             raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")

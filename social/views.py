@@ -57,22 +57,26 @@ def _items(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"post": p, "reposted_by": None} for p in posts]
 
 
-def _feed(
+def _feed(request: HttpRequest, template: str, qs: QuerySet[Any], context: dict[str, Any]) -> HttpResponse:
+    """Renders a page of a selector's posts as feed items."""
+    items, next_url = _page(request, qs, transform=lambda page: _items(selectors.post_rows(page)))
+    return _render_feed(request, template, context, items=items, next_url=next_url)
+
+
+def _render_feed(
     request: HttpRequest,
     template: str,
-    qs: QuerySet[Any],
     context: dict[str, Any],
-    items_of: Rows | None = None,
+    *,
+    items: list[dict[str, Any]],
+    next_url: str | None,
+    status: int = 200,
 ) -> HttpResponse:
-    """Renders a feed page; ``items_of`` turns a page of rows into items (posts by default)."""
-    rows, next_url = _page(
-        request, qs, transform=items_of or (lambda page: _items(selectors.post_rows(page)))
-    )
-    items = rows
+    """The whole page, or for htmx's "load more" only the next items and button."""
     context = {**context, "items": items, "next_url": next_url}
     if request.htmx and request.GET.get("cursor"):  # type: ignore[attr-defined]
         return render(request, "social/_feed_page.html", context)
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 def _not_found(exc: NotFoundError) -> Http404:
@@ -112,17 +116,15 @@ def home(request: HttpRequest) -> HttpResponse:
                 return redirect("social:home")
         else:
             status = 400
-    raw_cursor = request.GET.get("cursor")
     try:
-        cursor = KeysetCursor.decode(raw_cursor) if raw_cursor else None
+        cursor = KeysetCursor.parse(request.GET.get("cursor"))
     except NotFoundError as exc:
         raise _not_found(exc) from exc
     page = selectors.home_feed_page(user=request.user, cursor=cursor)  # type: ignore[arg-type]
     next_url = f"?cursor={page.next.encode()}" if page.next else None
-    context = {"form": form, "items": page.items(), "next_url": next_url}
-    if request.htmx and raw_cursor:  # type: ignore[attr-defined]
-        return render(request, "social/_feed_page.html", context)
-    return render(request, "social/home.html", context, status=status)
+    return _render_feed(
+        request, "social/home.html", {"form": form}, items=page.items(), next_url=next_url, status=status
+    )
 
 
 def _form_error(form: Any, exc: ApplicationError) -> None:

@@ -267,10 +267,9 @@ class HomeFeedApi(_ListApi):
 
     @extend_schema(responses={200: s.TimelineItemOutputSerializer(many=True)}, summary="Home timeline")
     def get(self, request: Request, **kwargs: Any) -> HttpResponse:  # type: ignore[override]
-        raw_cursor = request.query_params.get("cursor")
         page = selectors.home_feed_page(
             user=request.user,  # type: ignore[arg-type]
-            cursor=KeysetCursor.decode(raw_cursor) if raw_cursor else None,
+            cursor=KeysetCursor.parse(request.query_params.get("cursor")),
             size=self.paginator.get_page_size(request) or DefaultCursorPagination.page_size,  # type: ignore[union-attr]
         )
         return raw_page_response(request, items_json=page.items_json, next=page.next, previous=page.previous)
