@@ -23,6 +23,7 @@ import argparse
 import multiprocessing
 import os
 import re
+import resource
 import secrets
 import signal
 import statistics
@@ -31,6 +32,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,13 +88,41 @@ def sessions(count: int) -> list[str]:
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
-        keys.append(store.session_key)
+        keys.append(str(store.session_key))
     if not keys:
         sys.exit("No bench users: run bench/social_generate.py first.")
     return keys
 
 
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+# What each process's CPU is counted as; anything else on the machine is "other".
+PROCESS_KINDS = {"gunicorn": "workers", "postgres": "postgres", "redis-server": "redis"}
+
+
+def cpu_snapshot() -> Counter[str]:
+    """CPU ticks used so far by each kind of process, and the machine's busy and steal ticks.
+
+    The workers, PostgreSQL's backends and Redis outlive a run, so the difference of two
+    snapshots is what they spent on it; wrk exits within the run and is counted apart.
+    """
+    ticks: Counter[str] = Counter()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # exited meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        ticks[PROCESS_KINDS.get(name, "other")] += int(fields[11]) + int(fields[12])  # utime, stime
+    with open("/proc/stat") as machine:
+        user, nice, system, idle, iowait, irq, softirq, steal = map(int, machine.readline().split()[1:9])
+    ticks["busy"] = user + nice + system + irq + softirq
+    ticks["steal"] = steal
+    return ticks
+
+
 def wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, float]:
+    before, children_before = cpu_snapshot(), resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
         capture_output=True,
@@ -101,9 +131,21 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, fl
     ).stdout
     if "Non-2xx" in out:
         sys.exit(f"Errors from {url}:\n{out}")
+    spent = cpu_snapshot() - before
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_ms = (
+        children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
+    ) * 1000
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     values = {k: int(v) / 1000 for k, v in re.findall(r"(P\d+)_US (\d+)", out)}
-    return {"rps": rps, "p50": values["P50"], "p95": values["P95"], "p99": values["P99"]}
+    # CPU milliseconds per request, by process kind ("other": the rest of the machine).
+    cpu = {kind: spent[kind] * TICK_MS / requests for kind in ("workers", "postgres", "redis", "steal")}
+    cpu["wrk"] = wrk_ms / requests
+    cpu["other"] = max(0.0, spent["busy"] * TICK_MS / requests - sum(cpu.values()) + cpu["steal"])
+    return {"rps": rps, "p50": values["P50"], "p95": values["P95"], "p99": values["P99"]} | {
+        f"cpu_{kind}": ms for kind, ms in cpu.items()
+    }
 
 
 def drain(port: int, limit: int = 500, timeout: float = 65.0) -> int:
@@ -169,6 +211,10 @@ def main() -> None:
         "DJANGO_LOG_LEVEL": "WARNING",
         "API_THROTTLE_USER": "100000000/min",
         "CELERY_TASK_ALWAYS_EAGER": "1",
+        # Connections kept for the whole run (production: 60 s): a PostgreSQL backend that exits
+        # mid-run takes its CPU time out of the per-process accounting (it would land in "other").
+        # Reconnecting once a minute per worker costs nothing measurable either way.
+        "DATABASE_CONN_MAX_AGE": "3600",
     }
     # The production settings (gunicorn.conf.py), on a local port; minus max_requests, whose
     # worker restarts (a fresh Django import each) would land inside the measurements.
@@ -228,12 +274,23 @@ def main() -> None:
     print("| endpoint | req/s | p50 ms | p95 ms | p99 ms |")
     print("|---|---|---|---|---|")
     median = {
-        name: {key: statistics.median(r[name][key] for r in rounds) for key in ("rps", "p50", "p95", "p99")}
+        name: {key: statistics.median(r[name][key] for r in rounds) for key in rounds[0][name]}
         for name in names
     }
     for name in names:
         r = median[name]
         print(f"| {ENDPOINTS[name][1]} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} |")
+    print(
+        "\nCPU ms per request (medians over rounds; steal: taken by the hypervisor, other: the rest of the machine)"
+    )
+    print("| endpoint | workers | postgres | redis | wrk | other | steal |")
+    print("|---|---|---|---|---|---|---|")
+    for name in names:
+        r = median[name]
+        cells = " | ".join(
+            f"{r[f'cpu_{kind}']:.2f}" for kind in ("workers", "postgres", "redis", "wrk", "other", "steal")
+        )
+        print(f"| {ENDPOINTS[name][1]} | {cells} |")
     if "feed" in names:
         ratios = [
             f"{statistics.median(r['feed']['rps'] / r[name]['rps'] for r in rounds):.2f} of {ENDPOINTS[name][1]}"

@@ -365,7 +365,8 @@ def home_feed_page(*, user: User, cursor: KeysetCursor | None = None, size: int 
     statement reads the page's range of the ``(owner, -created_at, -id)`` index and, for those
     rows only, the posts with the viewer's flags and images, re-checking visibility, blocks and
     mutes (posts deleted or hidden since, by suspended authors, across a block, no longer
-    visible after an unfollow, by muted people, and reposts by muted people are left out).
+    visible after an unfollow, by muted people, and reposts by muted or suspended people are
+    left out).
     """
     started = cursor is not None
     cursor = cursor or KeysetCursor.start()
@@ -412,6 +413,7 @@ WITH page AS MATERIALIZED (
 )
 SELECT t.id, (extract(epoch FROM t.created_at) * 1000000)::bigint,
        CASE WHEN vp.post IS NULL
+                 OR NOT COALESCE(ru.is_active, true)
                  OR (t.actor_id <> %(v)s::bigint AND EXISTS (
                      SELECT 1 FROM social_mute m WHERE m.muter_id = %(v)s::bigint AND m.muted_id = t.actor_id
                         AND (m.expires_at IS NULL OR m.expires_at > now())))
@@ -549,6 +551,7 @@ def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_Tim
             "actor_id",
             reposter_handle=F("reposter__handle"),
             reposter_name=F("reposter__profile__display_name"),
+            reposter_active=F("reposter__is_active"),
         )[:limit]
     )
     post_ids = {entry["post_id"] for entry in page}
@@ -561,7 +564,8 @@ def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_Tim
     for entry in page:
         post = posts.get(entry["post_id"])
         item = None
-        if post is not None and not (entry["actor_id"] in muted and entry["actor_id"] != user.pk):
+        shown = post is not None and entry["reposter_active"] is not False
+        if shown and not (entry["actor_id"] in muted and entry["actor_id"] != user.pk):
             reposter = entry["reposter_handle"]
             item = {
                 "id": entry["id"],

@@ -189,6 +189,14 @@ def test_statement_and_orm_definition_agree_for_every_relation(world):  # noqa: 
     user_deactivate(user=suspended, reason="spam")
     services.mute_create(muter=people["stranger"], muted=author, duration=timedelta(seconds=-1))  # over
     _fill_every_timeline(author, people, {**posts, "hidden": hidden, "deleted": deleted, "gone": gone})
+    # Reposts of the public post, by someone active and by someone suspended since.
+    sharer, banned = make_user(), make_user()
+    user_deactivate(user=banned, reason="spam")
+    TimelineEntry.objects.bulk_create(
+        TimelineEntry(owner=owner, post=posts["public"], actor=reposter, reposter=reposter)
+        for owner in [author, *people.values()]
+        for reposter in (sharer, banned)
+    )
 
     def parsed(rows):
         return [(entry, at, json.loads(item) if item else None) for entry, at, item in rows]
@@ -203,3 +211,24 @@ def test_statement_and_orm_definition_agree_for_every_relation(world):  # noqa: 
             statement = selectors._home_rows_postgres(viewer_id=viewer.pk, cursor=cursor, limit=20)
             reference = selectors._home_rows_orm(user=viewer, cursor=cursor, limit=20)
             assert parsed(statement) == parsed(reference), (viewer.handle, cursor)
+
+
+def test_reposts_by_someone_suspended_leave_their_followers_feeds(client):
+    author, reposter, follower = make_user(), make_user(), make_user()
+    make_follow(follower, reposter)
+    post = make_post(author, "worth sharing")
+    with after_commit():
+        services.repost_create(user=reposter, post_id=post.pk)
+    items = api(follower).get(HOME).json()["results"]
+    assert [(item["post"]["text"], item["reposted_by"]["handle"]) for item in items] == [
+        ("worth sharing", reposter.handle)
+    ]
+    client.force_login(follower)
+    assert "worth sharing" in client.get("/").content.decode()
+
+    moderation.moderation_suspend_user(moderator=StaffUserFactory(), user=reposter)
+
+    assert texts(api(follower).get(HOME)) == []
+    assert "worth sharing" not in client.get("/").content.decode()
+    # The author's own feed still holds the post itself.
+    assert texts(api(author).get(HOME)) == ["worth sharing"]
