@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -9,13 +10,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
 from accounts.models import RESERVED_HANDLES, Profile, SecurityEvent, User
 from accounts.services import user_deactivate
 from accounts.services_account import account_delete
+from config.middleware import timezone_sessions_update
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -170,6 +172,18 @@ class UserAdmin(DjangoUserAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         # The add page has no profile or log yet (the profile is created with the user).
         return self.inlines if obj is not None else ()
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is not Profile:
+            return
+        for profile_form in formset.forms:
+            # As profile_update does: the user's open sessions switch to the new zone.
+            if "timezone" in profile_form.changed_data:
+                profile = profile_form.instance
+                transaction.on_commit(
+                    partial(timezone_sessions_update, user_id=profile.user_id, tz_name=profile.timezone)
+                )
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         # The same deletion as the user's own: every app's eraser runs (Stripe, files, sessions).

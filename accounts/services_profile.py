@@ -6,6 +6,7 @@ The settings pages, ``PATCH /api/v1/me/`` and the admin all come through ``profi
 from __future__ import annotations
 
 import logging
+import secrets
 import unicodedata
 from functools import partial
 from typing import Any
@@ -84,8 +85,11 @@ def _avatar_set(*, profile: Profile, upload: File) -> None:
     )
     large.content.seek(0)
     old = [profile.avatar.name, profile.avatar_small.name]
-    profile.avatar.save(f"avatar.{large.extension}", large.content, save=False)
-    profile.avatar_small.save(f"avatar-small.{small.extension}", small.content, save=False)
+    # A new name for every upload: an avatar URL never comes back to show, from a browser's or
+    # a CDN's cache, a picture that was replaced since.
+    version = secrets.token_urlsafe(6)
+    profile.avatar.save(f"avatar-{version}.{large.extension}", large.content, save=False)
+    profile.avatar_small.save(f"avatar-small-{version}.{small.extension}", small.content, save=False)
     delete_files_on_commit(old)
 
 

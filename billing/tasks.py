@@ -6,17 +6,12 @@ import logging
 
 import stripe
 from celery import shared_task
-from celery.schedules import crontab
-from django.conf import settings
 
 from billing.stripe_client import configure
 
 logger = logging.getLogger(__name__)
 
-settings.CELERY_BEAT_SCHEDULE.setdefault(
-    "billing-reconcile",
-    {"task": "billing.tasks.billing_reconcile", "schedule": crontab(hour=3, minute=20)},
-)
+# billing_reconcile runs daily: see CELERY_BEAT_SCHEDULE in config/settings.py.
 
 
 @shared_task(

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -156,7 +157,20 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}  # filled by each app's tasks module
+# Every periodic task, in one place (run by `celery -A config beat`).
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "billing-reconcile": {"task": "billing.tasks.billing_reconcile", "schedule": crontab(hour=3, minute=20)},
+    "integrations-api-key-expiry-warnings": {
+        "task": "integrations.tasks.api_key_expiry_warnings_send",
+        "schedule": crontab(minute=15),
+    },
+    "integrations-stripe-customers-backfill": {
+        "task": "integrations.tasks.stripe_customers_backfill",
+        "schedule": crontab(hour=4, minute=40),
+    },
+    "referrals-grant-due-rewards": {"task": "referrals.tasks.referral_rewards_grant_due", "schedule": 3600.0},
+    "social-timeline-trim": {"task": "social.tasks.timeline_trim", "schedule": 3600.0},
+}
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -400,10 +414,6 @@ REFERRAL_COUPON_ID = env.str("REFERRAL_COUPON_ID", default="relay-referral-welco
 REFERRAL_BLOCKED_EMAIL_DOMAINS: list[str] = env.list("REFERRAL_BLOCKED_EMAIL_DOMAINS", default=[])
 REFERRAL_MAX_SIGNUPS_PER_IP = env.int("REFERRAL_MAX_SIGNUPS_PER_IP", default=3)
 REFERRAL_SIGNUP_IP_WINDOW_HOURS = env.int("REFERRAL_SIGNUP_IP_WINDOW_HOURS", default=24)
-CELERY_BEAT_SCHEDULE["referrals-grant-due-rewards"] = {
-    "task": "referrals.tasks.referral_rewards_grant_due",
-    "schedule": 3600.0,
-}
 # Social anti-spam limits per user ("count/s|m|h|d"); posts per day also come from entitlements.
 SOCIAL_RATE_LIMITS = {
     "post": env.str("SOCIAL_RATE_POST", default="30/m"),
@@ -413,7 +423,6 @@ SOCIAL_RATE_LIMITS = {
 SOCIAL_POST_IMAGE_MAX_BYTES = env.int("SOCIAL_POST_IMAGE_MAX_BYTES", default=8 * 1024 * 1024)
 SOCIAL_TIMELINE_BACKFILL = env.int("SOCIAL_TIMELINE_BACKFILL", default=100)
 SOCIAL_TIMELINE_KEEP = env.int("SOCIAL_TIMELINE_KEEP", default=800)  # home-feed entries kept per user
-CELERY_BEAT_SCHEDULE["social-timeline-trim"] = {"task": "social.tasks.timeline_trim", "schedule": 3600.0}
 API_KEY_PREFIX = env.str("API_KEY_PREFIX", default="relay")
 API_KEY_ENVIRONMENT = env.str("API_KEY_ENVIRONMENT", default="live" if STRIPE_LIVE_MODE else "test")
 # How often the "create this user's Stripe customer" task retries (backoff up to 10 min apart)

@@ -10,6 +10,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.views import favicon, healthz
+from referrals.views import ReferralSignupView
 
 # The admin signs in through the site's own login (two-factor, rate limits, security log):
 # anonymous visitors are sent to it, signed-in non-staff get a 403.
@@ -27,6 +28,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
+    # allauth's sign-up page, which shows the referral link's code (before allauth's own route).
+    path("accounts/signup/", ReferralSignupView.as_view(), name="account_signup"),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),

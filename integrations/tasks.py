@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from celery import Task, shared_task
-from celery.schedules import crontab
 from django.conf import settings
 
 from billing.stripe_client import BillingUnavailableError
 from integrations import customers
 from integrations.services import api_key_expiry_warning_send, api_keys_expiring_soon
 
-settings.CELERY_BEAT_SCHEDULE.setdefault(
-    "integrations-api-key-expiry-warnings",
-    {"task": "integrations.tasks.api_key_expiry_warnings_send", "schedule": crontab(minute=15)},
-)
-settings.CELERY_BEAT_SCHEDULE.setdefault(
-    "integrations-stripe-customers-backfill",
-    {"task": "integrations.tasks.stripe_customers_backfill", "schedule": crontab(hour=4, minute=40)},
-)
+# Both run periodically: see CELERY_BEAT_SCHEDULE in config/settings.py.
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=5)

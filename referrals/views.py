@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+from allauth.account.views import SignupView
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import User
 from config.errors import ApplicationError
-from referrals.cookies import device_cookie_ensure, referral_cookie_set, request_hashes
+from referrals.cookies import device_cookie_ensure, referral_cookie_code, referral_cookie_set, request_hashes
 from referrals.forms import ReferralApplyForm
 from referrals.selectors import (
     format_money,
@@ -35,6 +37,20 @@ def referral_link_url(code: str) -> str:
 
 def share_text(code: str) -> str:
     return f"Join me on {settings.SITE_NAME}: {referral_link_url(code)} (or use my code {code} when you sign up)."
+
+
+class ReferralSignupView(SignupView):
+    """allauth's sign-up page, telling a visitor who came through a referral link which code
+    will apply (the link's, kept in a cookie, unless they type another)."""
+
+    def get_form(self, form_class: Any = None) -> Any:
+        form = super().get_form(form_class)
+        code = referral_cookie_code(self.request)
+        if code and "referral_code" in form.fields:
+            field = form.fields["referral_code"]
+            field.widget.attrs["placeholder"] = code
+            field.help_text = f"The code of the link you came by, {code}, applies unless you type another."
+        return form
 
 
 @require_http_methods(["GET", "HEAD"])

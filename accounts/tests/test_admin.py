@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from allauth.usersessions.models import UserSession
 from django.test import Client
@@ -9,6 +11,7 @@ from django.test import Client
 from accounts.models import Profile, SecurityEvent, User
 from accounts.services import security_event_record
 from accounts.tests.factories import DEFAULT_PASSWORD, StaffUserFactory, UserFactory
+from social import services as social_services
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +101,7 @@ def test_add_user_with_email_handle_and_password(staff_client):
             "password2": "a-long-enough-passphrase",
         },
     )
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert response.status_code == 302, response.context["errors"]
     created = User.objects.get(handle="new_person")
     assert created.email == "new.person@example.com"
     assert created.check_password("a-long-enough-passphrase")
@@ -155,3 +158,63 @@ def test_admin_index_names_the_project_users_apart_from_allauth_accounts(staff_c
         in body
     )
     assert 'title="Models in the Accounts application">Accounts</a>' in body  # allauth's
+
+
+class _FormFields(HTMLParser):
+    """What a browser would submit from a page's form: its inputs, selects and textareas as they are."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {key: value or "" for key, value in attrs}
+        name = a.get("name")
+        if tag == "input" and name and a.get("type") not in ("submit", "file", "button"):
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.data.setdefault(name, []).append(a.get("value", "on"))
+            else:
+                self.data.setdefault(name, []).append(a.get("value", ""))
+        elif tag == "select" and name:
+            self._select = name
+            self.data.setdefault(name, [])
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select].append(a.get("value", ""))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = [""]
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.data[self._textarea][0] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def test_a_time_zone_changed_in_the_admin_reaches_the_users_open_sessions(
+    staff_client, django_capture_on_commit_callbacks
+):
+    someone = UserFactory()
+    post = social_services.post_create(author=someone, text="Hello")
+    browser = Client()
+    browser.post("/accounts/login/", {"login": someone.email, "password": DEFAULT_PASSWORD})
+    assert "+00:00" in browser.get(f"/posts/{post.pk}/").content.decode()
+
+    page = staff_client.get(f"{CHANGELIST}{someone.pk}/change/")
+    fields = _FormFields()
+    fields.feed(page.content.decode())
+    assert fields.data["profile-0-timezone"] == ["UTC"]
+    fields.data["profile-0-timezone"] = ["Asia/Tokyo"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"{CHANGELIST}{someone.pk}/change/", fields.data)
+    assert response.status_code == 302, response.context["errors"]
+    assert Profile.objects.get(user=someone).timezone == "Asia/Tokyo"
+
+    assert "+09:00" in browser.get(f"/posts/{post.pk}/").content.decode()

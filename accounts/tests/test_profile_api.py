@@ -204,6 +204,14 @@ def test_new_avatar_replaces_and_deletes_the_old_files(
     assert new.avatar.name.endswith(".png")
     assert all(not storage.exists(name) for name in old_names)
     assert storage.exists(new.avatar.name) and storage.exists(new.avatar_small.name)
+    # Every upload is at new URLs: a cached copy of an earlier avatar is never shown again.
+    seen = {*old_names, new.avatar.name, new.avatar_small.name}
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            user_api_client.patch(ME, {"avatar": image_upload()}, format="multipart")
+        latest = Profile.objects.get(user=user)
+        assert latest.avatar.name not in seen and latest.avatar_small.name not in seen
+        seen |= {latest.avatar.name, latest.avatar_small.name}
 
 
 def test_avatar_null_removes_it(user, user_api_client, django_capture_on_commit_callbacks):

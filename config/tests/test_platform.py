@@ -69,3 +69,18 @@ def test_allauth_specification_page_uses_the_local_redoc_bundle(client):
     body = client.get("/_allauth/openapi.html").content.decode()
     assert "drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js" in body
     assert "cdn.jsdelivr.net" not in body and "https://" not in body
+
+
+def test_beat_runs_every_periodic_task_and_each_one_exists():
+    from config.celery import app
+
+    app.loader.import_default_modules()  # what `celery beat` does first: autodiscovers tasks modules
+    schedule = app.conf.beat_schedule
+    assert set(schedule) == {
+        "billing-reconcile",
+        "integrations-api-key-expiry-warnings",
+        "integrations-stripe-customers-backfill",
+        "referrals-grant-due-rewards",
+        "social-timeline-trim",
+    }
+    assert {name: entry["task"] for name, entry in schedule.items() if entry["task"] not in app.tasks} == {}

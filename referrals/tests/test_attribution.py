@@ -106,6 +106,15 @@ def test_signup_form_shows_the_referral_code_field(client):
     response = client.get("/accounts/signup/")
     assert response.status_code == 200
     assert b'name="referral_code"' in response.content
+    assert b"The code of the link you came by" not in response.content
+
+
+def test_signup_form_says_which_code_the_link_applies(client, user):
+    code = referrer_code(user)
+    client.get(f"/r/{code.lower()}")
+    page = client.get("/accounts/signup/").content.decode()
+    assert f'placeholder="{code}"' in page
+    assert f"The code of the link you came by, {code}, applies unless you type another." in page
 
 
 def test_signup_with_typed_code_in_the_wrong_case(client, user):
