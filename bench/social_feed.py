@@ -13,7 +13,8 @@ cookies in turn.
         .venv/bin/python bench/social_feed.py --duration 15
 
 Prints each round, then medians of req/s and p50/p95/p99 and the ratios the issue asks for
-(p95 <= 50 ms; feed throughput >= 40% of a trivial endpoint). Run it on 10k posts and on 1M
+(p95 <= 50 ms; feed throughput >= 40% of a trivial endpoint), and the CPU milliseconds each
+request cost by process, which says where a ratio comes from. Run it on 10k posts and on 1M
 posts and compare the feed latencies (target: at most 1.5x).
 """
 
