@@ -67,6 +67,6 @@ class AccountAdapter(DefaultAccountAdapter):
 class UserSessionsAdapter(DefaultUserSessionsAdapter):
     def end_sessions(self, sessions: Iterable[UserSession]) -> None:
         """Ends the sessions and writes one "session ended" line per session to the owner's log."""
-        from accounts.services_security import user_sessions_end
+        from accounts.services.security import user_sessions_end
 
         user_sessions_end(sessions=list(sessions), request=self.request)

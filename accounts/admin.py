@@ -16,7 +16,7 @@ from django.http import HttpRequest
 
 from accounts.models import RESERVED_HANDLES, Profile, SecurityEvent, User
 from accounts.services import user_deactivate
-from accounts.services_account import account_delete
+from accounts.services.account import account_delete
 from config.middleware import timezone_sessions_update
 
 

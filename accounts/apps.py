@@ -12,13 +12,13 @@ class AccountsConfig(AppConfig):
 
         receivers.connect()
 
-        # Profiles, data export and account deletion (accounts.services_profile, accounts.services_account).
+        # Profiles, data export and account deletion (accounts.services.profile, accounts.services.account).
         from django.db.models.signals import post_save
 
         from accounts import lifecycle
         from accounts.models import User
-        from accounts.services_account import ACCOUNTS_SECTION, accounts_erase, accounts_export
-        from accounts.services_profile import on_user_saved
+        from accounts.services.account import ACCOUNTS_SECTION, accounts_erase, accounts_export
+        from accounts.services.profile import on_user_saved
 
         post_save.connect(on_user_saved, sender=User, dispatch_uid="accounts.profile_ensure")
         lifecycle.register_exporter(ACCOUNTS_SECTION, accounts_export)

@@ -20,7 +20,7 @@ from django.http import HttpRequest
 
 from accounts.models import SecurityEvent, User
 from accounts.services import security_event_record
-from accounts.services_security import login_failure_record
+from accounts.services.security import login_failure_record
 
 
 def _record(user: Any, kind: str, request: HttpRequest | None, **detail: Any) -> None:
@@ -123,7 +123,7 @@ def on_post_migrate(sender: Any, **kwargs: Any) -> None:
 
     from django.conf import settings
 
-    from accounts.services_security import site_sync
+    from accounts.services.security import site_sync
 
     domain = urlsplit(settings.SITE_URL).netloc or "localhost"
     site_sync(domain=domain, name=settings.SITE_NAME)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from accounts import views, views_security
+from accounts import views
+from accounts.views import security as security_views
 
 app_name = "accounts"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -12,6 +13,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("account/", views.account_settings, name="account_settings"),
     path("account/export/", views.account_export_download, name="account_export"),
     path("account/delete/", views.account_delete_confirm, name="account_delete"),
-    path("security/", views_security.security_log, name="security_log"),
-    path("sessions/<int:session_id>/end/", views_security.session_end, name="session_end"),
+    path("security/", security_views.security_log, name="security_log"),
+    path("sessions/<int:session_id>/end/", security_views.session_end, name="session_end"),
 ]

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import SecurityEvent, User
-from accounts.selectors_security import security_event_list
+from accounts.selectors.security import security_event_list
 from integrations.scopes import RequiredScopes
 
 

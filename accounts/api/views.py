@@ -27,8 +27,8 @@ from accounts.api.serializers import (
 )
 from accounts.models import User
 from accounts.selectors import user_get_by_handle, user_get_me
-from accounts.services_account import account_delete, account_export
-from accounts.services_profile import profile_update
+from accounts.services.account import account_delete, account_export
+from accounts.services.profile import profile_update
 from config.api import api_error
 from config.errors import PermissionDeniedError, RateLimitedError
 from integrations.permissions import HasRequiredScopes

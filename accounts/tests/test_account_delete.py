@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 from accounts import lifecycle
 from accounts.models import Profile, SecurityEvent, User
 from accounts.services import security_event_record
-from accounts.services_account import account_delete
-from accounts.services_profile import profile_update
+from accounts.services.account import account_delete
+from accounts.services.profile import profile_update
 from accounts.tests.factories import DEFAULT_PASSWORD
 from accounts.tests.image_factories import image_upload
 

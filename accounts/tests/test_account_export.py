@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from accounts import lifecycle
 from accounts.models import SecurityEvent
 from accounts.services import security_event_record
-from accounts.services_profile import profile_update
+from accounts.services.profile import profile_update
 from accounts.tests.factories import DEFAULT_PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from PIL import Image
 
 from accounts.models import Profile
 from accounts.services import user_deactivate
-from accounts.services_profile import profile_update
+from accounts.services.profile import profile_update
 from accounts.tests.factories import UserFactory
 from accounts.tests.image_factories import gps_exif, image_bytes, image_upload
 

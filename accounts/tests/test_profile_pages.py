@@ -9,7 +9,7 @@ from django.test import Client
 from accounts.models import Profile, User
 from accounts.selectors import user_get_by_handle
 from accounts.services import user_deactivate
-from accounts.services_profile import profile_update
+from accounts.services.profile import profile_update
 from accounts.tests.factories import UserFactory
 from accounts.tests.image_factories import image_upload
 from config.errors import NotFoundError

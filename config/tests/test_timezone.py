@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.services_profile import profile_update
+from accounts.services.profile import profile_update
 from accounts.tests.factories import UserFactory
 from social import services as social_services
 

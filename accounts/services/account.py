@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import lifecycle
 from accounts.models import NOTIFICATION_KINDS, Profile, SecurityEvent, User
 from accounts.services import security_event_record
-from accounts.services_profile import delete_files_on_commit
+from accounts.services.profile import delete_files_on_commit
 from config.errors import ConflictError
 
 logger = logging.getLogger(__name__)

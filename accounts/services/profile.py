@@ -1,6 +1,7 @@
 """Writes for a user's own profile: fields, avatar and notification preferences.
 
-The settings pages, ``PATCH /api/v1/me/`` and the admin all come through ``profile_update``.
+The settings pages and ``PATCH /api/v1/me/`` come through ``profile_update``. The user admin's
+profile inline saves the model itself, and then repeats the time-zone update of open sessions.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from accounts.api.views import end_current_session, export_response
 from accounts.forms import AccountDeleteForm, NotificationPreferencesForm, ProfileForm
 from accounts.models import User
 from accounts.selectors import user_get_me
-from accounts.services_account import account_delete
-from accounts.services_profile import profile_update
+from accounts.services.account import account_delete
+from accounts.services.profile import profile_update
 from config.errors import ApplicationError
 
 

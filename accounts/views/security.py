@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from accounts.selectors_security import security_event_list
-from accounts.services_security import user_session_end
+from accounts.selectors.security import security_event_list
+from accounts.services.security import user_session_end
 from config.errors import NotFoundError
 
 SECURITY_LOG_PAGE_SIZE = 25

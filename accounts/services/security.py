@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 from accounts.devices import describe_user_agent
 from accounts.models import SecurityEvent, User
-from accounts.selectors_security import user_session_get_for_user
+from accounts.selectors.security import user_session_get_for_user
 from accounts.services import security_event_record
 from config.errors import NotFoundError
 
