@@ -33,6 +33,15 @@ class ApplicationError(Exception):
         self.fields = fields or {}
         self.extra = extra or {}
 
+    def add_to_form(self, form: Any) -> None:
+        """Shows the error on a page's form: each field's messages on that field (on top of the
+        form when it has no such field), or the message on top when it names no field."""
+        for field, messages in self.fields.items():
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+        if not self.fields:
+            form.add_error(None, self.message)
+
 
 class NotFoundError(ApplicationError):
     status_code = 404

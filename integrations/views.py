@@ -56,11 +56,7 @@ def api_keys_page(request: HttpRequest) -> HttpResponse:
     try:
         issued = api_key_issue(user=user, request=request, **form.cleaned_data)
     except ApplicationError as error:
-        for field, errors in error.fields.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
-        if not error.fields:
-            form.add_error(None, error.message)
+        error.add_to_form(form)
         return _render(request, form=form, status=error.status_code)
     return _render(request, issued=issued, status=201)
 

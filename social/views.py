@@ -109,7 +109,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     images=images,
                 )
             except ApplicationError as exc:
-                _form_error(form, exc)
+                exc.add_to_form(form)
                 status = exc.status_code
             else:
                 messages.success(request, "Posted.")
@@ -125,18 +125,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return _render_feed(
         request, "social/home.html", {"form": form}, items=page.items(), next_url=next_url, status=status
     )
-
-
-def _form_error(form: Any, exc: ApplicationError) -> None:
-    """Puts a service error on the form: on its fields when it names them, else on the form."""
-    placed = False
-    for field, errors in exc.fields.items():
-        if field in form.fields:
-            for error in errors:
-                form.add_error(field, error)
-            placed = True
-    if not placed:
-        form.add_error(None, exc.message)
 
 
 def explore(request: HttpRequest) -> HttpResponse:
@@ -232,7 +220,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
                     reply_to_id=post.pk,
                 )
             except ApplicationError as exc:
-                _form_error(form, exc)
+                exc.add_to_form(form)
                 status = exc.status_code
             else:
                 return redirect(f"{reverse('social:post', args=[post.pk])}#post-{reply.pk}")
@@ -326,7 +314,7 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
                     content_warning=form.cleaned_data["content_warning"],
                 )
             except ApplicationError as exc:
-                _form_error(form, exc)
+                exc.add_to_form(form)
                 status = exc.status_code
             else:
                 messages.success(request, "Post updated.")
@@ -358,7 +346,7 @@ def report(request: HttpRequest, post_id: int | None = None, handle: str | None 
                     target_user=None if post else target,
                 )
             except ApplicationError as exc:
-                _form_error(form, exc)
+                exc.add_to_form(form)
                 status = exc.status_code
             else:
                 messages.success(request, "Thank you. A moderator will look at your report.")

@@ -22,18 +22,6 @@ def _me(request: HttpRequest) -> User:
     return user_get_me(user_id=request.user.pk)  # type: ignore[arg-type]
 
 
-def _add_service_error(form: ProfileForm | NotificationPreferencesForm, error: ApplicationError) -> None:
-    """Shows a service's error on the form: per field where it names fields, else on top."""
-    placed = False
-    for field, errors in error.fields.items():
-        if field in form.fields:
-            for message in errors:
-                form.add_error(field, message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
-
-
 @require_GET
 def settings_index(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:profile_edit")
@@ -63,7 +51,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                 if error.code == "invalid_image":
                     form.add_error("avatar", error.message)
                 else:
-                    _add_service_error(form, error)
+                    error.add_to_form(form)
             else:
                 messages.success(request, "Your profile is saved.")
                 return redirect("accounts:profile_edit")
@@ -88,7 +76,7 @@ def notifications_edit(request: HttpRequest) -> HttpResponse:
                     email_notifications=form.cleaned_data["email_notifications"],
                 )
             except ApplicationError as error:
-                _add_service_error(form, error)
+                error.add_to_form(form)
             else:
                 messages.success(request, "Your notification settings are saved.")
                 return redirect("accounts:notifications_edit")
