@@ -84,3 +84,24 @@ def test_beat_runs_every_periodic_task_and_each_one_exists():
         "social-timeline-trim",
     }
     assert {name: entry["task"] for name, entry in schedule.items() if entry["task"] not in app.tasks} == {}
+
+
+def test_a_service_error_shows_on_the_form_fields_it_names_and_loses_nothing():
+    from django import forms
+
+    from config.errors import ApplicationError
+
+    class PostForm(forms.Form):
+        text = forms.CharField(required=False)
+
+    form = PostForm(data={"text": "x"})
+    assert form.is_valid()
+    ApplicationError(
+        "Check the post.", fields={"text": ["Too long."], "images": ["Not an image."]}
+    ).add_to_form(form)
+    assert form.errors == {"text": ["Too long."], "__all__": ["Not an image."]}
+
+    form = PostForm(data={"text": "x"})
+    assert form.is_valid()
+    ApplicationError("You are posting too fast.").add_to_form(form)
+    assert form.non_field_errors() == ["You are posting too fast."]
