@@ -328,12 +328,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "integrations.permissions.HasRequiredScopes",
+        "config.api.permissions.HasRequiredScopes",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.DefaultCursorPagination",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "integrations.schema.ScopedAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.schema.ScopedAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_THROTTLE_CLASSES": [

@@ -9,7 +9,8 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.lifecycle import register_eraser, register_exporter
-        from integrations import receivers, schema, tasks  # noqa: F401  (OpenAPI key scheme; beat schedule)
+        from config.api import schema  # noqa: F401  (registers the OpenAPI API-key scheme)
+        from integrations import receivers, tasks  # noqa: F401  (beat schedule)
         from integrations.selectors import api_keys_export_for_user
         from integrations.services import api_keys_erase
 

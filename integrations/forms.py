@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from integrations.scopes import SCOPES, STAFF_ONLY_SCOPES
+from config.scopes import SCOPES, STAFF_ONLY_SCOPES
 from integrations.services import DEFAULT_EXPIRY_DAYS, MAX_GRACE_HOURS
 
 EXPIRY_CHOICES = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")]

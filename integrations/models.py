@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from config.scopes import STAFF_ONLY_SCOPES
 from integrations.keys import display_prefix
-from integrations.scopes import STAFF_ONLY_SCOPES
 
 
 class ApiKey(models.Model):

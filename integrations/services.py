@@ -23,9 +23,9 @@ from accounts.models import SecurityEvent, User
 from accounts.services import security_event_record
 from billing.entitlements import entitlements_for
 from config.errors import ApplicationError, ConflictError
+from config.scopes import SCOPES, STAFF_ONLY_SCOPES
 from integrations import keys
 from integrations.models import ApiKey, ApiKeyAddress
-from integrations.scopes import SCOPES, STAFF_ONLY_SCOPES
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts.models import SecurityEvent, User
 from accounts.selectors.security import security_event_list
-from integrations.scopes import RequiredScopes
+from config.scopes import RequiredScopes
 
 
 class SecurityEventOutputSerializer(serializers.ModelSerializer[SecurityEvent]):

@@ -30,9 +30,9 @@ from accounts.selectors import user_get_by_handle, user_get_me
 from accounts.services.account import account_delete, account_export
 from accounts.services.profile import profile_update
 from config.api import api_error
+from config.api.permissions import HasRequiredScopes
 from config.errors import PermissionDeniedError, RateLimitedError
-from integrations.permissions import HasRequiredScopes
-from integrations.scopes import RequiredScopes
+from config.scopes import RequiredScopes
 
 
 class MeApi(APIView):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import unicodedata
 from functools import partial
 from typing import Any
 
@@ -22,32 +21,12 @@ from accounts.models import NOTIFICATION_KINDS, Profile, User
 from accounts.services import profile_ensure
 from config.errors import ApplicationError
 from config.middleware import timezone_sessions_update
+from config.text import clean_user_text
 
 logger = logging.getLogger(__name__)
 
 AVATAR_SIZE = (400, 400)
 AVATAR_SMALL_SIZE = (96, 96)
-
-
-def clean_text(value: str, *, multiline: bool = False) -> str:
-    """Plain text as people type it: no control characters, trimmed; newlines only if allowed."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    kept = []
-    for char in value:
-        if char == "\n" and multiline:
-            kept.append(char)
-        elif char in "\n\t":
-            kept.append(" ")
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co") and char != "\u200d":
-            continue  # control, format (bidi overrides), surrogates, private use
-        else:
-            kept.append(char)
-    text = "".join(kept).strip()
-    if multiline:
-        # At most one blank line in a row: a bio is not a place for vertical spam.
-        while "\n\n\n" in text:
-            text = text.replace("\n\n\n", "\n\n")
-    return text
 
 
 def delete_files_on_commit(names: list[str]) -> None:
@@ -120,13 +99,13 @@ def profile_update(
     profile = Profile.objects.select_for_update().filter(user=user).first() or profile_ensure(user=user)
     changes: dict[str, Any] = {}
     if display_name is not None:
-        changes["display_name"] = clean_text(display_name)
+        changes["display_name"] = clean_user_text(display_name)
     if bio is not None:
-        changes["bio"] = clean_text(bio, multiline=True)
+        changes["bio"] = clean_user_text(bio, multiline=True)
     if website is not None:
         changes["website"] = website.strip()
     if location is not None:
-        changes["location"] = clean_text(location)
+        changes["location"] = clean_user_text(location)
     if is_private is not None:
         changes["is_private"] = is_private
     if timezone is not None:

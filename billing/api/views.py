@@ -35,7 +35,7 @@ from billing.api.serializers import (
 from billing.entitlements import entitlements_for
 from config.api import DefaultCursorPagination, api_error
 from config.errors import NotFoundError
-from integrations.scopes import RequiredScopes
+from config.scopes import RequiredScopes
 
 
 def _user(request: Request) -> User:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from config.scopes import SCOPES
 from integrations.models import ApiKey
-from integrations.scopes import SCOPES
 from integrations.services import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_GRACE_HOURS
 
 

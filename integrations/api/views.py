@@ -13,6 +13,7 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
+from config.scopes import RequiredScopes
 from integrations.api.serializers import (
     ApiKeyCreateInputSerializer,
     ApiKeyIssuedOutputSerializer,
@@ -20,7 +21,6 @@ from integrations.api.serializers import (
     ApiKeyRotateInputSerializer,
 )
 from integrations.models import ApiKey
-from integrations.scopes import RequiredScopes
 from integrations.selectors import api_key_get_for_user, api_key_list_for_user
 from integrations.services import api_key_issue, api_key_revoke, api_key_rotate
 

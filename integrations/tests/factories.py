@@ -7,8 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from config.scopes import SCOPES
 from integrations.models import ApiKey
-from integrations.scopes import SCOPES
 from integrations.services import IssuedKey, api_key_issue
 
 ALL_USER_SCOPES = [s for s in SCOPES if s != "admin"]

@@ -196,7 +196,7 @@ def test_rotating_a_revoked_key_is_409(user_api_client, user):
 
 
 def test_no_key_can_manage_keys(api_client, user):
-    from integrations.scopes import SCOPES
+    from config.scopes import SCOPES
 
     staff = StaffUserFactory()
     token = issue_key(staff, scopes=list(SCOPES)).token

@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 
 from accounts.services import user_deactivate
 from accounts.tests.factories import StaffUserFactory, UserFactory
+from config.scopes import SCOPES, RequiredScopes
 from integrations.authentication import APIKeyAuthentication
-from integrations.scopes import SCOPES, RequiredScopes
 from integrations.services import api_key_revoke
 from integrations.tests.factories import bearer, expire_key, issue_key
 
@@ -76,7 +76,7 @@ def test_every_api_view_declares_its_required_scopes():
 
 def test_every_api_view_checks_scopes_and_rate_limits_keys():
     """Overriding permission_classes or throttle_classes must keep the key checks."""
-    from integrations.permissions import HasRequiredScopes
+    from config.api.permissions import HasRequiredScopes
     from integrations.throttling import ApiKeyRateThrottle
 
     problems = []

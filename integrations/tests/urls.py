@@ -7,8 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.scopes import RequiredScopes
 from config.urls import urlpatterns as project_urlpatterns
-from integrations.scopes import RequiredScopes
 
 
 class ProbeApi(APIView):

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from integrations.scopes import RequiredScopes
+from config.scopes import RequiredScopes
 from referrals.api.serializers import (
     ReferralAppliedOutputSerializer,
     ReferralApplyInputSerializer,

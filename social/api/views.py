@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from accounts.models import User
 from config.api import DefaultCursorPagination, KeysetCursor, raw_page_response
 from config.errors import NotFoundError
-from integrations.scopes import RequiredScopes
+from config.scopes import RequiredScopes
 from social import selectors, services
 from social.api import serializers as s
 

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from integrations.scopes import RequiredScopes
+from config.scopes import RequiredScopes
 
 
 def key_scopes(auth: Any) -> frozenset[str] | None:

@@ -15,7 +15,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 
 from config.api import ApiErrorSerializer
-from integrations.scopes import RequiredScopes
+from config.scopes import RequiredScopes
 
 ERROR_RESPONSES = {
     "401": "Not signed in, or the API key is unknown, malformed, expired or revoked.",
