@@ -13,16 +13,15 @@ from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from accounts.models import HANDLE_VALIDATOR, RESERVED_HANDLES, User
+from accounts.models import User, validate_handle
 from accounts.request_info import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def clean_username(self, username: str, shallow: bool = False) -> str:
-        """Handles: 3-30 letters, digits or underscores, not a reserved word, unique in any case."""
-        HANDLE_VALIDATOR(username)
-        if username.lower() in RESERVED_HANDLES:
-            raise forms.ValidationError("This handle is reserved. Please choose another.")
+        """The model's handle rule (``accounts.models.validate_handle``); allauth then checks that
+        no account has it, in any case."""
+        validate_handle(username)
         return super().clean_username(username, shallow=shallow)
 
     def clean_email(self, email: str) -> str:

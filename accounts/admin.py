@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from allauth.account.models import EmailAddress
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
-from accounts.models import RESERVED_HANDLES, Profile, SecurityEvent, User
+from accounts.auth import request_user
+from accounts.models import Profile, SecurityEvent, User
 from accounts.services import user_deactivate
 from accounts.services.account import account_delete
-from config.middleware import timezone_sessions_update
+from accounts.services.profile import profile_update
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -38,26 +37,9 @@ class VerifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _clean_handle(form: forms.ModelForm) -> str:
-    handle: str = form.cleaned_data["handle"]
-    if handle.lower() in RESERVED_HANDLES:
-        raise forms.ValidationError("This handle is reserved.")
-    clash = User.objects.filter(handle__iexact=handle)
-    if form.instance.pk:
-        clash = clash.exclude(pk=form.instance.pk)
-    if clash.exists():
-        raise forms.ValidationError("A user with this handle already exists.")
-    return handle
-
-
-def _clean_email(form: forms.ModelForm) -> str:
-    email: str = User.objects.normalize_email(form.cleaned_data["email"]).lower()
-    clash = User.objects.filter(email__iexact=email)
-    if form.instance.pk:
-        clash = clash.exclude(pk=form.instance.pk)
-    if clash.exists():
-        raise forms.ValidationError("A user with this e-mail address already exists.")
-    return email
+# Handle and e-mail rules are the model's (``validate_handle`` and the case-insensitive unique
+# constraints, checked by model validation): these forms only store e-mails in lower case, as
+# the manager does.
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -65,11 +47,8 @@ class UserCreationAdminForm(AdminUserCreationForm):
         model = User
         fields = ("email", "handle")
 
-    def clean_handle(self) -> str:
-        return _clean_handle(self)
-
     def clean_email(self) -> str:
-        return _clean_email(self)
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
 
 
 class UserChangeAdminForm(UserChangeForm):
@@ -77,28 +56,27 @@ class UserChangeAdminForm(UserChangeForm):
         model = User
         fields = "__all__"
 
-    def clean_handle(self) -> str:
-        return _clean_handle(self)
-
     def clean_email(self) -> str:
-        return _clean_email(self)
+        return User.objects.normalize_email(self.cleaned_data["email"]).lower()
+
+
+# The profile fields staff may edit, each a keyword of ``profile_update``.
+PROFILE_ADMIN_FIELDS = (
+    "display_name",
+    "bio",
+    "website",
+    "location",
+    "is_private",
+    "timezone",
+    "notification_preferences",
+    "email_notifications",
+)
 
 
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
-    fields = (
-        "display_name",
-        "bio",
-        "website",
-        "location",
-        "avatar",
-        "avatar_small",
-        "is_private",
-        "timezone",
-        "notification_preferences",
-        "email_notifications",
-    )
+    fields = (*PROFILE_ADMIN_FIELDS[:4], "avatar", "avatar_small", *PROFILE_ADMIN_FIELDS[4:])
     # Avatars are only set through the image pipeline (settings page or API).
     readonly_fields = ("avatar", "avatar_small")
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
@@ -174,16 +152,20 @@ class UserAdmin(DjangoUserAdmin):
         return self.inlines if obj is not None else ()
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
         if formset.model is not Profile:
+            super().save_formset(request, form, formset, change)
             return
+        # The profile inline saves through the same service as the settings page and the API:
+        # text is cleaned the same way and a new time zone reaches the user's open sessions.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for profile_form in formset.forms:
-            # As profile_update does: the user's open sessions switch to the new zone.
-            if "timezone" in profile_form.changed_data:
-                profile = profile_form.instance
-                transaction.on_commit(
-                    partial(timezone_sessions_update, user_id=profile.user_id, tz_name=profile.timezone)
+            changed = [name for name in profile_form.changed_data if name in PROFILE_ADMIN_FIELDS]
+            if changed:
+                profile = profile_update(
+                    user=profile_form.instance.user,
+                    **{name: profile_form.cleaned_data[name] for name in changed},
                 )
+                formset.changed_objects.append((profile, changed))  # for the admin's history
 
     def delete_model(self, request: HttpRequest, obj: User) -> None:
         # The same deletion as the user's own: every app's eraser runs (Stripe, files, sessions).
@@ -195,12 +177,13 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.action(description="Deactivate selected users (ends their sessions)", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = request_user(request)
         count = 0
         for user in queryset.filter(is_active=True):
-            if user.pk == request.user.pk:
+            if user.pk == actor.pk:
                 self.message_user(request, "You cannot deactivate yourself.", messages.WARNING)
                 continue
-            user_deactivate(user=user, reason="admin", actor=request.user)  # type: ignore[arg-type]
+            user_deactivate(user=user, reason="admin", actor=actor)
             count += 1
         self.message_user(
             request, f"Deactivated {count} user(s); their sessions are ended.", messages.SUCCESS

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -8,18 +10,9 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import receivers
+        # Imported here: both need the app registry ready (they import models).
+        from accounts import lifecycle, receivers
 
         receivers.connect()
-
-        # Profiles, data export and account deletion (accounts.services.profile, accounts.services.account).
-        from django.db.models.signals import post_save
-
-        from accounts import lifecycle
-        from accounts.models import User
-        from accounts.services.account import ACCOUNTS_SECTION, accounts_erase, accounts_export
-        from accounts.services.profile import on_user_saved
-
-        post_save.connect(on_user_saved, sender=User, dispatch_uid="accounts.profile_ensure")
-        lifecycle.register_exporter(ACCOUNTS_SECTION, accounts_export)
-        lifecycle.register_eraser(ACCOUNTS_SECTION, accounts_erase)
+        lifecycle.register_exporter(lifecycle.ACCOUNTS_SECTION, lifecycle.accounts_export)
+        lifecycle.register_eraser(lifecycle.ACCOUNTS_SECTION, lifecycle.accounts_erase)

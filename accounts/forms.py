@@ -1,4 +1,8 @@
-"""Forms for the profile, notification and account settings pages. They validate; services write."""
+"""Forms for the profile, notification and account settings pages.
+
+They add types and lengths only: every rule (website scheme, time zone, notification kinds) is the
+model's validator, which the service runs; its errors come back onto the form's fields.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,9 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from accounts.models import (
-    NOTIFICATION_KINDS,
-    WEBSITE_VALIDATOR,
-    Profile,
-    available_timezones,
-    validate_timezone,
-)
+from accounts.models import NOTIFICATION_KINDS, Profile, available_timezones
 
-
-def _timezone_choices() -> list[tuple[str, str]]:
-    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
+TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
 
 
 class ProfileForm(forms.Form):
@@ -32,16 +28,15 @@ class ProfileForm(forms.Form):
     website = forms.URLField(
         max_length=200,
         required=False,
-        validators=[WEBSITE_VALIDATOR],
         assume_scheme="https",
         error_messages={"invalid": "Enter a valid http:// or https:// address."},
         widget=forms.URLInput(attrs={"placeholder": "https://example.com"}),
     )
     location = forms.CharField(max_length=60, required=False)
-    timezone = forms.ChoiceField(
+    # A list to pick from, but not a ChoiceField: which zones exist is the model's rule.
+    timezone = forms.CharField(
         label="Time zone",
-        choices=_timezone_choices,
-        validators=[validate_timezone],
+        widget=forms.Select(choices=TIMEZONE_CHOICES),
         help_text="Times on the site are shown in it.",
     )
     is_private = forms.BooleanField(

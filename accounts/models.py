@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Collection
 from functools import cache
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -89,6 +90,26 @@ def validate_timezone(value: str) -> None:
         raise ValidationError("Unknown time zone.", code="invalid_timezone")
 
 
+def validate_handle(value: str) -> None:
+    """The one handle rule (sign-up, admin, anything that saves a user): 3-30 letters, digits or
+    underscores, and not a reserved word in any case. Uniqueness in any case is the database's
+    ``accounts_user_handle_ci_unique`` constraint, which model validation also checks."""
+    HANDLE_VALIDATOR(value)
+    if value.lower() in RESERVED_HANDLES:
+        raise ValidationError("This handle is reserved. Please choose another.", code="reserved_handle")
+
+
+def validate_notification_preferences(value: object) -> None:
+    """Preferences are ``{kind: bool}`` over ``NOTIFICATION_KINDS`` only."""
+    if not isinstance(value, dict):
+        raise ValidationError("Expected an object of notification kinds to true or false.", code="invalid")
+    unknown = sorted(str(kind) for kind in set(value) - set(NOTIFICATION_KINDS))
+    if unknown:
+        raise ValidationError(f"Unknown kind: {', '.join(unknown)}.", code="unknown_kind")
+    if not all(isinstance(on, bool) for on in value.values()):
+        raise ValidationError("Each notification kind must be true or false.", code="invalid")
+
+
 def avatar_upload_to(instance: Profile, filename: str) -> str:
     """Each user's avatars live in their own folder, so deleting the account can remove it."""
     return f"avatars/{instance.user_id}/{filename}"
@@ -120,16 +141,19 @@ class UserManager(BaseUserManager["User"]):
         return self._create_user(email, handle, password, **extra)
 
 
+_CI_UNIQUE_FIELDS = {"accounts_user_email_ci_unique": "email", "accounts_user_handle_ci_unique": "handle"}
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person with an account. Logs in by e-mail; known to others by ``@handle``."""
 
     email = models.EmailField("e-mail address", max_length=254)
-    handle = models.CharField(max_length=30, validators=[HANDLE_VALIDATOR])
+    handle = models.CharField(max_length=30, validators=[validate_handle])
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     EMAIL_FIELD = "email"
     USERNAME_FIELD = "email"
@@ -137,12 +161,36 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
-            models.UniqueConstraint(Lower("handle"), name="accounts_user_handle_ci_unique"),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with this e-mail address already exists.",
+            ),
+            models.UniqueConstraint(
+                Lower("handle"),
+                name="accounts_user_handle_ci_unique",
+                violation_error_message="A user with this handle already exists.",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"@{self.handle}"
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        """Model validation of the constraints, with the case-insensitive unique ones reported on
+        their field (``email``, ``handle``) so a form shows the error next to it."""
+        errors: dict[str, list[ValidationError]] = {}
+        for constraint in self._meta.constraints:
+            field = _CI_UNIQUE_FIELDS.get(constraint.name, NON_FIELD_ERRORS)
+            if exclude and field in exclude:
+                continue
+            try:
+                # django-stubs lack BaseConstraint.validate (Django 4.1+).
+                constraint.validate(type(self), self, exclude=exclude)  # type: ignore[attr-defined]
+            except ValidationError as exc:
+                errors.setdefault(field, []).append(exc)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def timezone(self) -> str:
@@ -168,7 +216,9 @@ class Profile(models.Model):
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     # Which notifications the user wants, by kind ("follow", "like", "reply", ...). A kind that
     # is missing means "on": new kinds reach people until they switch them off.
-    notification_preferences = models.JSONField(default=dict, blank=True)
+    notification_preferences = models.JSONField(
+        default=dict, blank=True, validators=[validate_notification_preferences]
+    )
     email_notifications = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 

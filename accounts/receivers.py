@@ -1,4 +1,5 @@
-"""Security log: allauth's and Django's auth signals, each turned into one SecurityEvent.
+"""Every signal accounts listens to: allauth's and Django's auth signals (each turned into one
+SecurityEvent), a new user's profile, and the Site's name after ``migrate``.
 
 Receivers only translate a signal into a service call (no ORM here). Connected in
 ``AccountsConfig.ready()``. Session ends are logged by ``accounts.adapters.UserSessionsAdapter``
@@ -15,11 +16,11 @@ from allauth.mfa import signals as mfa_signals
 from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.contrib.auth import signals as auth_signals
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 from django.http import HttpRequest
 
 from accounts.models import SecurityEvent, User
-from accounts.services import security_event_record
+from accounts.services import profile_ensure, security_event_record
 from accounts.services.security import login_failure_record
 
 
@@ -118,6 +119,14 @@ def on_mfa_authentication_failed(
     _record(user, SecurityEvent.Kind.LOGIN_FAILED, request, reason="two_factor_code", method=method)
 
 
+def on_user_saved(
+    sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
+    """Every new user gets a profile, whoever created them."""
+    if created and not raw:
+        profile_ensure(user=instance)
+
+
 def on_post_migrate(sender: Any, **kwargs: Any) -> None:
     from urllib.parse import urlsplit
 
@@ -131,6 +140,7 @@ def on_post_migrate(sender: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     uid = "accounts.receivers"
+    post_save.connect(on_user_saved, sender=User, dispatch_uid=f"{uid}.profile_ensure")
     account_signals.user_logged_in.connect(on_user_logged_in, dispatch_uid=f"{uid}.login")
     auth_signals.user_logged_out.connect(on_user_logged_out, dispatch_uid=f"{uid}.logout")
     auth_signals.user_login_failed.connect(on_user_login_failed, dispatch_uid=f"{uid}.login_failed")

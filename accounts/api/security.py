@@ -11,7 +11,8 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import SecurityEvent, User
+from accounts.auth import request_user
+from accounts.models import SecurityEvent
 from accounts.selectors.security import security_event_list
 from config.scopes import RequiredScopes
 
@@ -32,8 +33,7 @@ class SecurityEventListApi(ListAPIView[SecurityEvent]):
     serializer_class = SecurityEventOutputSerializer
 
     def get_queryset(self) -> QuerySet[SecurityEvent]:
-        assert isinstance(self.request.user, User)  # noqa: S101 - IsAuthenticated runs first
-        return security_event_list(user=self.request.user)
+        return security_event_list(user=request_user(self.request))
 
     @extend_schema(
         operation_id="security_events_list",

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from allauth.account.adapter import get_adapter
 from allauth.account.internal.flows.reauthentication import did_recently_reauthenticate
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -25,9 +21,11 @@ from accounts.api.serializers import (
     MeUpdateInputSerializer,
     ProfileSerializer,
 )
+from accounts.auth import request_user
+from accounts.http import end_current_session, export_response
 from accounts.models import User
 from accounts.selectors import user_get_by_handle, user_get_me
-from accounts.services.account import account_delete, account_export
+from accounts.services.account import account_delete
 from accounts.services.profile import profile_update
 from config.api import api_error
 from config.api.permissions import HasRequiredScopes
@@ -35,7 +33,7 @@ from config.errors import PermissionDeniedError, RateLimitedError
 from config.scopes import RequiredScopes
 
 
-class MeApi(APIView):
+class MeDetailApi(APIView):
     """The signed-in user's own profile and settings."""
 
     # Deleting the account is for the person, never for a key.
@@ -43,7 +41,7 @@ class MeApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def _me(self, request: Request) -> Response:
-        user = user_get_me(user_id=int(request.user.pk or 0))
+        user = user_get_me(user_id=request_user(request).pk)
         return Response(MeSerializer(user, context={"request": request}).data)
 
     @extend_schema(
@@ -76,7 +74,7 @@ class MeApi(APIView):
     def patch(self, request: Request) -> Response:
         serializer = MeUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        profile_update(user=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        profile_update(user=request_user(request), **serializer.validated_data)
         return self._me(request)
 
     @extend_schema(
@@ -100,24 +98,13 @@ class MeApi(APIView):
     def delete(self, request: Request) -> Response:
         serializer = AccountDeleteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = request.user
-        assert isinstance(user, User)  # noqa: S101 - IsAuthenticated ran
+        user = request_user(request)
         _require_reauthentication(
             request, user=user, password=serializer.validated_data.get("password") or ""
         )
         account_delete(user=user)
         end_current_session(request._request)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def end_current_session(request: HttpRequest) -> None:
-    """Signs the deleted user out of this request's session.
-
-    Not ``logout()``: its signal would write a "signed out" line to the security log of a
-    user who no longer exists.
-    """
-    request.session.flush()
-    request.user = AnonymousUser()
 
 
 def _require_reauthentication(request: Request, *, user: User, password: str) -> None:
@@ -166,20 +153,7 @@ class MeExportApi(APIView):
         },
     )
     def get(self, request: Request) -> HttpResponse:
-        return export_response(user=request.user, request=request._request)  # type: ignore[arg-type]
-
-
-def export_response(*, user: User, request: Any) -> HttpResponse:
-    """The export as a JSON file download (shared by the API and the settings page)."""
-    data = account_export(user=user, request=request)
-    stamp = data["exported_at"][:10]
-    response = HttpResponse(
-        json.dumps(data, indent=2, ensure_ascii=False, default=str),
-        content_type="application/json; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="relay-export-{user.handle}-{stamp}.json"'
-    response["Cache-Control"] = "no-store"
-    return response
+        return export_response(user=request_user(request), request=request._request)
 
 
 class UserDetailApi(APIView):

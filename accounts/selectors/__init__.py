@@ -1,11 +1,9 @@
-"""Reads for accounts: users by handle, the acting user's own data."""
+"""Reads for accounts: users by handle, the signed-in user. The security log and sessions are in
+``accounts.selectors.security``."""
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
-from django.db.models import QuerySet
-
-from accounts.models import SecurityEvent, User
+from accounts.models import User
 from config.errors import NotFoundError
 
 
@@ -28,11 +26,3 @@ def user_get_me(*, user_id: int) -> User:
     if user is None:
         raise NotFoundError("No such user.")
     return user
-
-
-def email_address_list(*, user: User) -> QuerySet[EmailAddress]:
-    return EmailAddress.objects.filter(user=user).order_by("-primary", "email")
-
-
-def security_event_list(*, user: User) -> QuerySet[SecurityEvent]:
-    return SecurityEvent.objects.filter(user=user).order_by("-created_at", "-id")

@@ -1,7 +1,9 @@
 """Writes for a user's own profile: fields, avatar and notification preferences.
 
-The settings pages and ``PATCH /api/v1/me/`` come through ``profile_update``. The user admin's
-profile inline saves the model itself, and then repeats the time-zone update of open sessions.
+Every path that changes a profile comes through ``profile_update``: the settings pages,
+``PATCH /api/v1/me/`` and the user admin's profile inline. So text is cleaned by one rule
+(``config.text.clean_user_text``), every field is checked by the model's validators, and a new
+time zone reaches the user's open sessions in one place.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from django.core.files import File
 from django.db import transaction
 
 from accounts.images import process_image
-from accounts.models import NOTIFICATION_KINDS, Profile, User
+from accounts.models import Profile, User
 from accounts.services import profile_ensure
 from config.errors import ApplicationError
 from config.middleware import timezone_sessions_update
@@ -29,14 +31,14 @@ AVATAR_SIZE = (400, 400)
 AVATAR_SMALL_SIZE = (96, 96)
 
 
-def delete_files_on_commit(names: list[str]) -> None:
+def avatar_files_delete_on_commit(names: list[str]) -> None:
     """Removes replaced files once the new state is committed (never before: a rollback keeps them)."""
     names = [name for name in names if name]
     if not names:
         return
 
     def delete() -> None:
-        storage = Profile._meta.get_field("avatar").storage  # type: ignore[attr-defined]
+        storage = Profile._meta.get_field("avatar").storage
         for name in names:
             try:
                 storage.delete(name)
@@ -50,9 +52,9 @@ def delete_files_on_commit(names: list[str]) -> None:
 def profile_avatar_clear(*, profile: Profile) -> None:
     """Removes both avatar sizes (files are deleted after commit)."""
     old = [profile.avatar.name, profile.avatar_small.name]
-    profile.avatar = ""  # type: ignore[assignment]
-    profile.avatar_small = ""  # type: ignore[assignment]
-    delete_files_on_commit(old)
+    profile.avatar = ""
+    profile.avatar_small = ""
+    avatar_files_delete_on_commit(old)
 
 
 def _avatar_set(*, profile: Profile, upload: File) -> None:
@@ -70,7 +72,7 @@ def _avatar_set(*, profile: Profile, upload: File) -> None:
     version = secrets.token_urlsafe(6)
     profile.avatar.save(f"avatar-{version}.{large.extension}", large.content, save=False)
     profile.avatar_small.save(f"avatar-small-{version}.{small.extension}", small.content, save=False)
-    delete_files_on_commit(old)
+    avatar_files_delete_on_commit(old)
 
 
 @transaction.atomic
@@ -91,38 +93,29 @@ def profile_update(
     """Changes the given fields of the user's own profile; ``None`` leaves a field as it is.
 
     Text is stored as plain text (control characters removed). ``notification_preferences``
-    is merged into the saved preferences and only knows the kinds in ``NOTIFICATION_KINDS``.
+    is merged into the saved preferences (only kinds of ``accounts.models.NOTIFICATION_KINDS``).
     An ``avatar`` upload goes through the image pipeline and is stored at 400x400 and 96x96;
     ``remove_avatar`` deletes both. Raises ``ApplicationError`` (400, with ``fields``) for
     invalid input and ``InvalidImageError`` for an image that is refused.
     """
     profile = Profile.objects.select_for_update().filter(user=user).first() or profile_ensure(user=user)
-    changes: dict[str, Any] = {}
-    if display_name is not None:
-        changes["display_name"] = clean_user_text(display_name)
-    if bio is not None:
-        changes["bio"] = clean_user_text(bio, multiline=True)
-    if website is not None:
-        changes["website"] = website.strip()
-    if location is not None:
-        changes["location"] = clean_user_text(location)
-    if is_private is not None:
-        changes["is_private"] = is_private
-    if timezone is not None:
-        changes["timezone"] = timezone.strip()
-    if email_notifications is not None:
-        changes["email_notifications"] = email_notifications
-    if notification_preferences is not None:
-        unknown = sorted(set(notification_preferences) - set(NOTIFICATION_KINDS))
-        if unknown:
-            raise ApplicationError(
-                "Unknown notification kind.",
-                fields={"notification_preferences": [f"Unknown kind: {', '.join(unknown)}."]},
-            )
-        changes["notification_preferences"] = {
-            **profile.notification_preferences,
-            **{kind: bool(on) for kind, on in notification_preferences.items()},
-        }
+    given: dict[str, Any] = {
+        # The one text rule for user-written fields: no control, bidi or zero-width characters.
+        "display_name": None if display_name is None else clean_user_text(display_name),
+        "bio": None if bio is None else clean_user_text(bio, multiline=True),
+        "location": None if location is None else clean_user_text(location),
+        "website": None if website is None else website.strip(),
+        "timezone": None if timezone is None else timezone.strip(),
+        "is_private": is_private,
+        "email_notifications": email_notifications,
+        # Merged into the saved ones; the model's validator refuses unknown kinds.
+        "notification_preferences": (
+            None
+            if notification_preferences is None
+            else {**profile.notification_preferences, **notification_preferences}
+        ),
+    }
+    changes = {field: value for field, value in given.items() if value is not None}
 
     timezone_changed = "timezone" in changes and changes["timezone"] != profile.timezone
     for field, value in changes.items():
@@ -141,11 +134,3 @@ def profile_update(
         # Sessions carry the zone (config.middleware.UserTimezoneMiddleware).
         transaction.on_commit(partial(timezone_sessions_update, user_id=user.pk, tz_name=profile.timezone))
     return profile
-
-
-def on_user_saved(
-    sender: type[User], instance: User, created: bool, raw: bool = False, **kwargs: Any
-) -> None:
-    """post_save receiver: every new user gets a profile, whoever created them."""
-    if created and not raw:
-        profile_ensure(user=instance)

@@ -218,3 +218,36 @@ def test_a_time_zone_changed_in_the_admin_reaches_the_users_open_sessions(
     assert Profile.objects.get(user=someone).timezone == "Asia/Tokyo"
 
     assert "+09:00" in browser.get(f"/posts/{post.pk}/").content.decode()
+
+
+def test_a_display_name_typed_in_the_admin_is_cleaned_like_everywhere_else(staff_client):
+    someone = UserFactory()
+    page = staff_client.get(f"{CHANGELIST}{someone.pk}/change/")
+    fields = _FormFields()
+    fields.feed(page.content.decode())
+    fields.data["profile-0-display_name"] = ["\u202eadmin\u200b"]
+    fields.data["profile-0-bio"] = ["line\u2066one\u2069"]
+
+    response = staff_client.post(f"{CHANGELIST}{someone.pk}/change/", fields.data)
+
+    assert response.status_code == 302, response.context["errors"]
+    profile = Profile.objects.get(user=someone)
+    assert profile.display_name == "admin"
+    assert profile.bio == "lineone"
+
+
+def test_the_admin_refuses_a_reserved_handle_and_an_unknown_notification_kind(staff_client):
+    someone = UserFactory()
+    page = staff_client.get(f"{CHANGELIST}{someone.pk}/change/")
+    fields = _FormFields()
+    fields.feed(page.content.decode())
+    fields.data["handle"] = ["Support"]
+    fields.data["profile-0-notification_preferences"] = ['{"gossip": true}']
+
+    response = staff_client.post(f"{CHANGELIST}{someone.pk}/change/", fields.data)
+
+    assert response.status_code == 200
+    assert "reserved" in str(response.context["adminform"].form.errors["handle"])
+    assert "Unknown kind: gossip" in response.content.decode()
+    someone.refresh_from_db()
+    assert someone.handle != "Support"

@@ -315,3 +315,19 @@ def test_api_key_scopes_on_me(user):
     assert writer.patch(ME, {"bio": "via key"}, format="json").status_code == 200
     assert Profile.objects.get(user=user).bio == "via key"
     assert_error(writer.get(ME), 403, "missing_scope")
+
+
+def test_display_name_loses_bidi_overrides_and_zero_width_characters(user, user_api_client):
+    response = user_api_client.patch(ME, {"display_name": "\u202eadmin\u200b", "location": "Pa\u200bris"})
+    assert response.status_code == 200
+    assert response.json()["display_name"] == "admin"
+    profile = Profile.objects.get(user=user)
+    assert (profile.display_name, profile.location) == ("admin", "Paris")
+
+
+def test_website_and_time_zone_rules_come_from_the_model(user, user_api_client):
+    response = user_api_client.patch(ME, {"website": "ftp://files.example", "timezone": "Mars/Olympus"})
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert fields["website"] == ["Enter a valid http:// or https:// address."]
+    assert fields["timezone"] == ["Unknown time zone."]

@@ -96,7 +96,7 @@ def test_profile_page_uploads_and_removes_avatar(user, client_in):
         ({"bio": "x" * 301}, "Ensure this value has at most 300 characters"),
         ({"website": "javascript:alert(1)"}, "Enter a valid"),
         ({"website": "ftp://files.example"}, "Enter a valid http:// or https:// address."),
-        ({"timezone": "Nowhere/Special"}, "Select a valid choice"),
+        ({"timezone": "Nowhere/Special"}, "Unknown time zone"),
         ({"display_name": "n" * 51}, "at most 50 characters"),
         ({"avatar": image_upload("x.jpg", data=b"just some text, honest")}, "not an image"),
     ],
@@ -197,3 +197,9 @@ def test_sign_up_creates_the_profile():
     user = User.objects.get(handle="fresh_person")
     profile = Profile.objects.get(user=user)
     assert profile.timezone == "UTC" and profile.is_private is False
+
+
+def test_profile_page_cleans_a_display_name_pretending_to_be_someone_else(user, client_in):
+    response = client_in.post(PROFILE, form_data(display_name="\u202eadmin\u200b"))
+    assert response.status_code == 302
+    assert Profile.objects.get(user=user).display_name == "admin"

@@ -9,8 +9,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.api.views import end_current_session, export_response
+from accounts.auth import request_user
 from accounts.forms import AccountDeleteForm, NotificationPreferencesForm, ProfileForm
+from accounts.http import end_current_session, export_response
 from accounts.models import User
 from accounts.selectors import user_get_me
 from accounts.services.account import account_delete
@@ -19,7 +20,7 @@ from config.errors import ApplicationError
 
 
 def _me(request: HttpRequest) -> User:
-    return user_get_me(user_id=request.user.pk)  # type: ignore[arg-type]
+    return user_get_me(user_id=request_user(request).pk)
 
 
 @require_GET
@@ -88,7 +89,7 @@ def notifications_edit(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def account_settings(request: HttpRequest) -> HttpResponse:
-    form = AccountDeleteForm(handle=request.user.handle)  # type: ignore[union-attr]
+    form = AccountDeleteForm(handle=request_user(request).handle)
     return render(request, "accounts/account.html", {"delete_form": form})
 
 

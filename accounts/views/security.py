@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import User
+from accounts.auth import request_user
 from accounts.selectors.security import security_event_list
 from accounts.services.security import user_session_end
 from config.errors import NotFoundError
@@ -19,8 +19,7 @@ SECURITY_LOG_PAGE_SIZE = 25
 
 @login_required
 def security_log(request: HttpRequest) -> HttpResponse:
-    assert isinstance(request.user, User)  # noqa: S101 - login_required guarantees it
-    paginator = Paginator(security_event_list(user=request.user), SECURITY_LOG_PAGE_SIZE)
+    paginator = Paginator(security_event_list(user=request_user(request)), SECURITY_LOG_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "accounts/security_log.html", {"page": page, "events": page.object_list})
 
@@ -28,9 +27,8 @@ def security_log(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def session_end(request: HttpRequest, session_id: int) -> HttpResponse:
-    assert isinstance(request.user, User)  # noqa: S101 - login_required guarantees it
     try:
-        was_current = user_session_end(user=request.user, session_id=session_id, request=request)
+        was_current = user_session_end(user=request_user(request), session_id=session_id, request=request)
     except NotFoundError as exc:
         messages.error(request, exc.message)
         return redirect("usersessions_list")
