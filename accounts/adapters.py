@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from allauth.core import context
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from allauth.usersessions.models import UserSession
 from django import forms
+from django.contrib.auth.hashers import make_password
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
@@ -29,7 +33,25 @@ class AccountAdapter(DefaultAccountAdapter):
         max_length = User._meta.get_field("email").max_length or 254
         if len(email) > max_length:
             raise forms.ValidationError(f"Use an e-mail address of at most {max_length} characters.")
+        self._hash_if_taken(email)
         return super().clean_email(email)
+
+    def _hash_if_taken(self, email: str) -> None:
+        """A sign-up (or an added address) that is already taken goes down allauth's
+        enumeration-safe branch, which creates no user and so hashes no password, the bulk of a
+        real sign-up's time. A throwaway hash makes both answers take as long.
+
+        Only the request's first check counts: allauth cleans the address again after a new
+        user is saved, when it exists (and that path has already paid for its hash).
+        """
+        request = context.request
+        if getattr(request, "_accounts_email_checked", False):
+            return
+        request._accounts_email_checked = True  # a per-request mark
+        if User.objects.filter(email__iexact=email).exists() or (
+            EmailAddress.objects.filter(email__iexact=email).exists()
+        ):
+            make_password(secrets.token_urlsafe(16))
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The same client IP as the security log's (``accounts.request_info.client_ip``).

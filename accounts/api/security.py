@@ -29,7 +29,9 @@ class SecurityEventOutputSerializer(serializers.ModelSerializer[SecurityEvent]):
 class SecurityEventListApi(ListAPIView[SecurityEvent]):
     """The signed-in user's security log, newest first (cursor-paginated)."""
 
-    required_scopes = RequiredScopes(read="profile:read")
+    # Sessions only, like the data export (accounts.api.views.MeExportApi): sign-in IPs, user
+    # agents and key events are for the person, not for a script holding `profile:read`.
+    required_scopes = RequiredScopes(read=None, write=None)
     serializer_class = SecurityEventOutputSerializer
 
     def get_queryset(self) -> QuerySet[SecurityEvent]:
@@ -40,7 +42,8 @@ class SecurityEventListApi(ListAPIView[SecurityEvent]):
         summary="List my security events",
         description=(
             "Sign-ins (with IP and user agent), failed sign-ins, password, e-mail and two-factor "
-            "changes, ended sessions and API key events, newest first."
+            "changes, ended sessions and API key events, newest first. Signed-in sessions "
+            "only: API keys are refused whatever their scopes."
         ),
         tags=["accounts"],
     )

@@ -21,10 +21,10 @@ from accounts.api.serializers import (
     MeUpdateInputSerializer,
     ProfileSerializer,
 )
-from accounts.auth import request_user
+from accounts.auth import request_user, request_user_or_none
 from accounts.http import end_current_session, export_response
 from accounts.models import User
-from accounts.selectors import user_get_by_handle, user_get_me
+from accounts.selectors import user_get_for_viewer, user_get_me
 from accounts.services.account import account_delete
 from accounts.services.profile import profile_update
 from config.api import api_error
@@ -167,10 +167,11 @@ class UserDetailApi(APIView):
         summary="A user's public profile",
         description=(
             "No sign-in needed (scope `profile:read` for API keys). Private accounts show their "
-            "card too; their posts are another matter."
+            "card too; their posts are another matter. A user who blocks you, or whom you "
+            "block, answers 404 like an unknown handle."
         ),
         responses={200: ProfileSerializer, 403: api_error("Missing scope."), 404: api_error("No such user.")},
     )
     def get(self, request: Request, handle: str) -> Response:
-        user = user_get_by_handle(handle=handle)
+        user = user_get_for_viewer(viewer=request_user_or_none(request), handle=handle)
         return Response(ProfileSerializer(user, context={"request": request}).data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.test import Client
 
 from accounts.models import Profile, SecurityEvent, User
 from accounts.tests.auth_helpers import STRONG_PASSWORD, last_mail_to, link_in, login, signup
@@ -155,3 +156,33 @@ def test_mismatched_passwords_are_refused(client):
 def test_passwords_are_hashed_with_argon2(client):
     signup(client, email="hash@example.com", handle="hashme")
     assert User.objects.get(handle="hashme").password.startswith("argon2")
+
+
+def test_signup_takes_as_long_for_an_existing_email_as_for_a_new_one(settings):
+    """Enumeration by timing: the "account already exists" branch hashes a password too.
+
+    With the production Argon2 parameters the hash is most of a sign-up's cost, so skipping it
+    made an existing address answer ~10x faster. Medians of a few runs, compared as a ratio.
+    """
+    import statistics
+    import time
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    UserFactory(email="taken@example.com")
+    client = Client()
+
+    def timed(email: str, handle: str) -> float:
+        start = time.perf_counter()
+        response = signup(client, email=email, handle=handle)
+        elapsed = time.perf_counter() - start
+        assert response.status_code == 302
+        return elapsed
+
+    signup(client, email="warmup@example.com", handle="warmup")  # first-request costs
+    existing, new = [], []
+    for i in range(4):
+        existing.append(timed("taken@example.com", f"other_{i}"))
+        new.append(timed(f"new{i}@example.com", f"new_{i}"))
+
+    ratio = statistics.median(existing) / statistics.median(new)
+    assert 0.5 <= ratio <= 2.0, (existing, new)

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from PIL import Image
+from rest_framework.test import APIClient
 
 from accounts.models import Profile
 from accounts.services import user_deactivate
@@ -331,3 +332,22 @@ def test_website_and_time_zone_rules_come_from_the_model(user, user_api_client):
     fields = response.json()["error"]["fields"]
     assert fields["website"] == ["Enter a valid http:// or https:// address."]
     assert fields["timezone"] == ["Unknown time zone."]
+
+
+def test_a_user_you_block_no_longer_gets_your_profile_card(user, other_user, user_api_client):
+    from social.services import block_create
+
+    path = f"/api/v1/users/{other_user.handle}/"
+    assert user_api_client.get(path).status_code == 200
+    block_create(blocker=other_user, blocked=user)
+
+    response = user_api_client.get(path)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+    assert other_user.handle not in response.content.decode()
+    # Anonymous visitors and the blocker themself still see the card.
+    assert APIClient().get(path).status_code == 200
+    own = APIClient()
+    own.force_login(other_user)
+    assert own.get(path).status_code == 200
