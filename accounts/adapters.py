@@ -54,12 +54,8 @@ class AccountAdapter(DefaultAccountAdapter):
             make_password(secrets.token_urlsafe(16))
 
     def get_client_ip(self, request: HttpRequest) -> str:
-        """The same client IP as the security log's (``accounts.request_info.client_ip``).
-
-        Rate limits, the sessions page and the security log then agree on the address, and
-        behind the production proxy it is the proxy-appended X-Forwarded-For entry rather
-        than the proxy's own address (which would put every visitor in one rate-limit bucket).
-        """
+        """The project's one client IP (``accounts.request_info.client_ip``), for allauth's rate
+        limits and the sessions page, so they agree with the security log and the throttles."""
         ip = client_ip(request)
         if not ip:
             raise PermissionDenied("Unable to determine the client's IP address.")

@@ -1,4 +1,5 @@
-"""Session activity tracking for allauth.usersessions, at most once a minute per session."""
+"""Request plumbing for accounts: the client's address, and session activity tracking for
+allauth.usersessions at most once a minute per session."""
 
 from __future__ import annotations
 
@@ -8,11 +9,31 @@ from collections.abc import Callable
 from allauth.usersessions.internal import usersessionkit
 from django.http import HttpRequest, HttpResponse
 
+from accounts.request_info import client_ip
+
 # "Last seen" on the sessions page is precise to this many seconds.
 ACTIVITY_INTERVAL_SECONDS = 60
 # When activity was last recorded, kept in the session itself (already loaded by authentication),
 # so any number of server processes share it and the requests in between cost nothing.
 SESSION_KEY = "_usersessions_activity_at"
+
+
+class ClientIpMiddleware:
+    """Resolves the client's address once (``accounts.request_info.client_ip``), first thing.
+
+    The result replaces ``REMOTE_ADDR`` and ``X-Forwarded-For`` is removed, so allauth, DRF's
+    throttles, dj-stripe's webhook log (which reads the header's left-most entry) and anything
+    else see one validated address and never a value the client chose. A request whose address
+    cannot be told gets an empty ``REMOTE_ADDR``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.META["REMOTE_ADDR"] = client_ip(request) or ""
+        request.META.pop("HTTP_X_FORWARDED_FOR", None)
+        return self.get_response(request)
 
 
 class UserSessionsMiddleware:

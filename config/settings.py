@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "accounts.middleware.ClientIpMiddleware",  # first: every later reader sees the one client IP
     "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -310,8 +311,20 @@ CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG and not TESTING:
+# Proxies: how many proxies of ours stand in front of the app, each appending the address it saw
+# to X-Forwarded-For (1 on Railway or behind one load balancer). With 0 (the default) no
+# forwarded header is believed. accounts.request_info.client_ip is the one rule; allauth (through
+# accounts.adapters), DRF's throttles and dj-stripe read its result (accounts.middleware).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# ClientIpMiddleware has already replaced REMOTE_ADDR and removed X-Forwarded-For: the libraries'
+# own proxy settings stay at 0 so that nothing counts the proxies twice.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+if TRUSTED_PROXY_COUNT:
+    # X-Forwarded-Proto is believed only from our own proxies too.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if not DEBUG and not TESTING:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
@@ -346,6 +359,8 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # Anonymous throttles key on REMOTE_ADDR, already the one client IP (accounts.middleware).
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": f"{SITE_NAME} API",
