@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -17,6 +18,8 @@ from accounts.models import Profile, SecurityEvent, User
 from accounts.services import user_deactivate
 from accounts.services.account import account_delete
 from accounts.services.profile import profile_update
+from accounts.services.security import MFA_RESET_PERMISSION, mfa_reset
+from config.errors import PermissionDeniedError
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -187,4 +190,56 @@ class UserAdmin(DjangoUserAdmin):
             count += 1
         self.message_user(
             request, f"Deactivated {count} user(s); their sessions are ended.", messages.SUCCESS
+        )
+
+
+# Two-factor methods: allauth's admin shows each method's secret (the TOTP seed, recovery
+# codes' seed, security keys' credential) in editable boxes, and deleting a row silently resets
+# someone's second factor. Here staff see only which methods a user has; the one way to remove
+# them is the reset action, which goes through ``mfa_reset`` (permission, log line, e-mail).
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ("user", "type", "created_at", "last_used_at")
+    list_filter = ("type", "created_at", "last_used_at")
+    search_fields = ("user__email", "user__handle")
+    list_select_related = ("user",)
+    # Never ``data``: it holds the secrets.
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+    actions = ("reset_two_factor",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_reset_permission(self, request: HttpRequest) -> bool:
+        return request_user(request).has_perm(MFA_RESET_PERMISSION)
+
+    @admin.action(
+        description="Reset two-factor authentication of the selected methods' users (logged, e-mailed)",
+        permissions=["reset"],
+    )
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
+        actor = request_user(request)
+        users = User.objects.filter(pk__in=queryset.values("user_id"))
+        done = 0
+        for user in users:
+            try:
+                mfa_reset(user=user, actor=actor, reason="reset by staff in the admin", request=request)
+            except PermissionDeniedError as error:
+                self.message_user(request, f"{user}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(
+            request,
+            f"Two-factor authentication reset for {done} user(s); each was e-mailed.",
+            messages.SUCCESS,
         )

@@ -1,4 +1,4 @@
-"""Writes for sign-in security: failed logins and ending sessions.
+"""Writes for sign-in security: failed logins, ending sessions, staff resets of two-factor.
 
 The security log itself is written through ``accounts.services.security_event_record``; these
 services decide *whose* log a sign-in event belongs to and end sessions the way allauth does.
@@ -6,9 +6,14 @@ services decide *whose* log a sign-in event belongs to and end sessions the way 
 
 from __future__ import annotations
 
+from functools import partial
+
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.contrib.auth import logout
 from django.db import transaction
 from django.http import HttpRequest
@@ -17,7 +22,10 @@ from accounts.devices import describe_user_agent
 from accounts.models import SecurityEvent, User
 from accounts.selectors.security import user_session_get_for_user
 from accounts.services import security_event_record
-from config.errors import NotFoundError
+from config.errors import NotFoundError, PermissionDeniedError
+
+# The permission a staff member needs to reset someone's two-factor authentication.
+MFA_RESET_PERMISSION = "mfa.delete_authenticator"
 
 
 def _user_for_login(login: str) -> User | None:
@@ -74,13 +82,54 @@ def user_session_end(*, user: User, session_id: int, request: HttpRequest) -> bo
     return was_current
 
 
+def mfa_reset_check(*, actor: User, user: User) -> None:
+    """Raises ``PermissionDeniedError`` unless ``actor`` may reset ``user``'s two-factor
+    authentication: staff with ``mfa.delete_authenticator``, and a superuser's only by a superuser."""
+    if not (actor.is_active and actor.is_staff and actor.has_perm(MFA_RESET_PERMISSION)):
+        raise PermissionDeniedError("You may not reset two-factor authentication.")
+    if user.is_superuser and not actor.is_superuser:
+        raise PermissionDeniedError("Only a superuser may reset a superuser's two-factor authentication.")
+
+
+@transaction.atomic
+def mfa_reset(*, user: User, actor: User, reason: str = "", request: HttpRequest | None = None) -> list[str]:
+    """Staff removal of every two-factor method of ``user`` (app, security keys, recovery codes).
+
+    The one way staff touch someone's second factor: checked by ``mfa_reset_check``, written
+    to the user's security log (who did it, which methods, why) and announced to the user by
+    e-mail once committed. Returns the removed methods' types; nothing happens (and nothing is
+    sent) when the user had none.
+    """
+    mfa_reset_check(actor=actor, user=user)
+    authenticators = list(Authenticator.objects.select_for_update().filter(user=user))
+    methods = sorted({str(a.type) for a in authenticators})
+    if not methods:
+        return []
+    Authenticator.objects.filter(pk__in=[a.pk for a in authenticators]).delete()
+    security_event_record(
+        user=user,
+        kind=SecurityEvent.Kind.MFA_DISABLED,
+        request=request,
+        detail={"reset_by_staff": actor.handle, "methods": methods, "reason": reason},
+    )
+    context = {
+        "user": user,
+        "methods": ", ".join(methods),
+        "reason": reason,
+        "settings_url": f"{settings.SITE_URL}/accounts/2fa/",
+    }
+    transaction.on_commit(
+        partial(get_account_adapter().send_mail, "account/email/mfa_reset", user.email, context)
+    )
+    return methods
+
+
 @transaction.atomic
 def site_sync(*, domain: str, name: str) -> None:
     """Names the current Site after the project, so allauth's e-mails say "Relay", not "example.com".
 
     Run after every ``migrate`` (see ``accounts.receivers``); idempotent.
     """
-    from django.conf import settings
     from django.contrib.sites.models import Site
 
     Site.objects.update_or_create(pk=settings.SITE_ID, defaults={"domain": domain, "name": name})
