@@ -9,9 +9,12 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.core import context
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from allauth.usersessions.adapter import DefaultUserSessionsAdapter
 from allauth.usersessions.models import UserSession
 from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
@@ -19,6 +22,11 @@ from django.http import HttpRequest
 
 from accounts.models import User, validate_handle
 from accounts.request_info import client_ip
+from accounts.selectors.security import login_backoff_get_wait, user_get_for_login
+from accounts.services.security import login_backoff_fail
+
+# What counts as a second factor at sign-in (recovery codes only back one of these up).
+SECOND_FACTOR_TYPES = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -53,6 +61,42 @@ class AccountAdapter(DefaultAccountAdapter):
         ):
             make_password(secrets.token_urlsafe(16))
 
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
+        """allauth's password check (page, headless, re-authentication), under the per-account
+        back-off (``accounts.services.security.login_backoff_fail``).
+
+        During a wait the password is not tried and the answer is "try again in ...", whether
+        it was right or not, whether the account exists or not. Except for an account with a
+        second factor (an authenticator app or a security key): its password is still checked,
+        and the right one leads on to the second-factor step, which the attacker cannot pass; so
+        the owner of such an account is never locked out. A passkey sign-in or a password reset
+        never goes through here, and a successful sign-in or reset clears the back-off.
+        """
+        login = str(credentials.get("email") or credentials.get("username") or "")
+        wait = login_backoff_get_wait(login=login)
+        account = user_get_for_login(login=login) if wait else None
+        second_factor = account is not None and is_mfa_enabled(account, types=SECOND_FACTOR_TYPES)
+        if wait and not second_factor:
+            self.pre_authenticate(request, **credentials)  # the per-IP limits still count
+            make_password(secrets.token_urlsafe(16))  # as long as a real check
+            raise self._backoff_error(wait)
+        user = super().authenticate(request, **credentials)
+        if user is None and login:
+            now_wait = login_backoff_fail(login=login)
+            if wait:
+                raise self._backoff_error(max(wait, now_wait))
+        return user
+
+    @staticmethod
+    def _backoff_error(wait: int) -> forms.ValidationError:
+        minutes = max(1, round(wait / 60))
+        when = f"{wait} seconds" if wait < 90 else f"{minutes} minutes"
+        return forms.ValidationError(
+            f"Too many failed sign-ins to this account. Try again in {when}, sign in with a "
+            "passkey, or reset your password.",
+            code="too_many_login_attempts",
+        )
+
     def get_client_ip(self, request: HttpRequest) -> str:
         """The project's one client IP (``accounts.request_info.client_ip``), for allauth's rate
         limits and the sessions page, so they agree with the security log and the throttles."""
@@ -64,12 +108,11 @@ class AccountAdapter(DefaultAccountAdapter):
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
         """The key that allauth's ``login_failed`` ``/key`` rate counts failures under.
 
-        The rule: failed logins are limited per IP (``10/m/ip``) and per *(IP, account)*
-        (``5/5m/key``), never per account alone. An attacker hammering one account from their
-        address is slowed down (and a botnet is slowed by the per-IP limit and Argon2), but
-        the account owner signing in from another address is never locked out by somebody
-        else's failures. allauth's default key is the account alone, which would let anyone
-        lock a victim out by typing wrong passwords for their e-mail.
+        The rule: allauth limits failed logins per IP (``10/m/ip``) and per *(IP, account)*
+        (``5/5m/key``). allauth's default key is the account alone, a hard lock-out anyone could
+        put on a victim by typing wrong passwords for their e-mail; the per-account cap is
+        instead the bounded exponential back-off of ``authenticate`` above, which an owner with
+        a second factor, a passkey or a password reset gets past.
 
         This overrides a private allauth method; accounts/tests/test_security_ratelimit.py
         fails if an allauth upgrade stops calling it.

@@ -21,7 +21,7 @@ from django.http import HttpRequest
 
 from accounts.models import SecurityEvent, User
 from accounts.services import profile_ensure, security_event_record
-from accounts.services.security import login_failure_record
+from accounts.services.security import login_backoff_clear, login_failure_record
 
 
 def _record(user: Any, kind: str, request: HttpRequest | None, **detail: Any) -> None:
@@ -31,6 +31,8 @@ def _record(user: Any, kind: str, request: HttpRequest | None, **detail: Any) ->
 
 def on_user_logged_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     _record(user, SecurityEvent.Kind.LOGIN, request)
+    if isinstance(user, User):
+        login_backoff_clear(user=user)
 
 
 def on_user_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
@@ -55,6 +57,8 @@ def on_password_set(sender: Any, request: HttpRequest, user: Any, **kwargs: Any)
 
 def on_password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     _record(user, SecurityEvent.Kind.PASSWORD_RESET, request)
+    if isinstance(user, User):
+        login_backoff_clear(user=user)
 
 
 def on_email_changed(

@@ -241,6 +241,16 @@ ACCOUNT_RATE_LIMITS = {
     "reauthenticate": "10/m/user",
 }
 
+# Per-account cap on wrong passwords, whatever the address (accounts.services.security.
+# login_backoff_fail): 10 free, then a wait doubling from 15 s to at most 15 min. Signing in
+# with a second factor, a passkey or a password reset is never held up by it.
+LOGIN_BACKOFF = {
+    "free_failures": env.int("LOGIN_BACKOFF_FREE_FAILURES", default=10),
+    "base_seconds": env.int("LOGIN_BACKOFF_BASE_SECONDS", default=15),
+    "max_seconds": env.int("LOGIN_BACKOFF_MAX_SECONDS", default=15 * 60),
+    "forget_seconds": 24 * 60 * 60,
+}
+
 MFA_ADAPTER = "allauth.mfa.adapter.DefaultMFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+import time
+
+from allauth.account.models import EmailAddress
 from allauth.usersessions.models import UserSession
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from accounts.models import SecurityEvent, User
@@ -16,3 +22,26 @@ def security_event_list(*, user: User) -> QuerySet[SecurityEvent]:
 def user_session_get_for_user(*, user: User, session_id: int) -> UserSession | None:
     """One of the user's own signed-in sessions, or None (another user's session is never found)."""
     return UserSession.objects.filter(user=user, pk=session_id).first()
+
+
+def user_get_for_login(*, login: str) -> User | None:
+    """The account a login (an e-mail address, in any case) names, if any."""
+    if not login:
+        return None
+    user = User.objects.filter(email__iexact=login).first()
+    if user is None:
+        address = EmailAddress.objects.filter(email__iexact=login).select_related("user").first()
+        user = address.user if address is not None else None
+    return user if isinstance(user, User) else None
+
+
+def login_backoff_key(login: str) -> str:
+    """The cache key prefix of a login's back-off; the address itself is never stored."""
+    return "accounts:login-backoff:" + hashlib.sha256(login.strip().lower().encode()).hexdigest()
+
+
+def login_backoff_get_wait(*, login: str) -> int:
+    """Seconds before a password may be tried again for ``login`` (0: now). See
+    ``accounts.services.security.login_backoff_fail`` for the rule."""
+    until = cache.get(login_backoff_key(login) + ":until")
+    return max(0, math.ceil(float(until) - time.time())) if until else 0

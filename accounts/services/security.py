@@ -6,6 +6,7 @@ services decide *whose* log a sign-in event belongs to and end sessions the way 
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 from allauth.account.adapter import get_adapter as get_account_adapter
@@ -15,28 +16,18 @@ from allauth.usersessions.adapter import get_adapter as get_usersessions_adapter
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth import logout
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.devices import describe_user_agent
 from accounts.models import SecurityEvent, User
-from accounts.selectors.security import user_session_get_for_user
+from accounts.selectors.security import login_backoff_key, user_get_for_login, user_session_get_for_user
 from accounts.services import security_event_record
 from config.errors import NotFoundError, PermissionDeniedError
 
 # The permission a staff member needs to reset someone's two-factor authentication.
 MFA_RESET_PERMISSION = "mfa.delete_authenticator"
-
-
-def _user_for_login(login: str) -> User | None:
-    """The account a login (an e-mail address, in any case) names, if any."""
-    if not login:
-        return None
-    user = User.objects.filter(email__iexact=login).first()
-    if user is None:
-        address = EmailAddress.objects.filter(email__iexact=login).select_related("user").first()
-        user = address.user if address is not None else None
-    return user if isinstance(user, User) else None
 
 
 @transaction.atomic
@@ -46,11 +37,43 @@ def login_failure_record(*, login: str, request: HttpRequest | None, reason: str
     Nothing is recorded for an address without an account, and the response the visitor sees is
     the same either way (no enumeration). ``detail`` holds the reason, never the password tried.
     """
-    user = _user_for_login(login)
+    user = user_get_for_login(login=login)
     if user is None:
         return None
     return security_event_record(
         user=user, kind=SecurityEvent.Kind.LOGIN_FAILED, request=request, detail={"reason": reason}
+    )
+
+
+def login_backoff_fail(*, login: str) -> int:
+    """Counts one wrong password for ``login`` and returns the back-off it now has, in seconds.
+
+    The per-account cap, on top of allauth's per-IP and per-(IP, account) limits: the first
+    ``LOGIN_BACKOFF["free_failures"]`` failures cost nothing; each one after that doubles the
+    wait, from ``base_seconds`` up to ``max_seconds``, whatever address the attempts come from.
+    Attempts refused during a wait are not counted (an attacker cannot stretch the wait beyond
+    ``max_seconds`` after their last real try). The count is forgotten ``forget_seconds`` after
+    the last failure, and at once on a successful sign-in or password reset
+    (``login_backoff_clear``). Counted by login string, existing account or not (no enumeration).
+    """
+    rule = settings.LOGIN_BACKOFF
+    key = login_backoff_key(login)
+    cache.add(key + ":failures", 0, rule["forget_seconds"])
+    failures = cache.incr(key + ":failures")
+    cache.touch(key + ":failures", rule["forget_seconds"])
+    over = failures - rule["free_failures"]
+    if over < 0:
+        return 0
+    wait = min(rule["base_seconds"] * 2**over, rule["max_seconds"])
+    cache.set(key + ":until", time.time() + wait, wait)
+    return int(wait)
+
+
+def login_backoff_clear(*, user: User) -> None:
+    """Forgets the back-off of every address of ``user`` (they proved who they are)."""
+    logins = {user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
+    cache.delete_many(
+        [login_backoff_key(login) + suffix for login in logins for suffix in (":failures", ":until")]
     )
 
 

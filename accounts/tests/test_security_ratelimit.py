@@ -1,8 +1,8 @@
 """Rate limits on login, sign-up, reset and verification (allauth, stored in the Redis cache).
 
 The rule (config/settings.py ACCOUNT_RATE_LIMITS, accounts.adapters.AccountAdapter): failed logins
-count per IP and per (IP, account). An attacker is slowed down; the owner, from another address,
-is never locked out by someone else's failures.
+count per IP and per (IP, account); a few failures from one address do not lock the owner out
+elsewhere. The per-account back-off on top is in test_login_backoff.py.
 """
 
 from __future__ import annotations
