@@ -152,3 +152,37 @@ def test_decompression_bomb_is_refused():
     assert len(data) < MB
     with pytest.raises(InvalidImageError, match="too many pixels"):
         process_image(upload=upload(data, "bomb.png", "image/png"), max_bytes=MB, max_size=(64, 64))
+
+
+# --- 13.15: what one upload may cost is bounded before decoding --------------------------------
+
+
+def test_a_40_megapixel_single_colour_png_is_refused_before_decoding():
+    data = make_image("PNG", size=(7300, 5480), color=(10, 120, 200))
+    assert len(data) < MB  # small on the wire, 160 MB once decoded
+    with pytest.raises(InvalidImageError, match="too many pixels"):
+        process_image(upload=upload(data, "flat.png", "image/png"), max_bytes=8 * MB, max_size=(2048, 2048))
+
+
+def test_a_40_megapixel_jpeg_photo_is_decoded_reduced_and_accepted():
+    data = make_image("JPEG", size=(7300, 5480), color=(10, 120, 200))
+    result = process_image(upload=upload(data), max_bytes=8 * MB, max_size=(2048, 2048))
+    assert (result.width, result.height) == (2048, 1537)
+
+
+def test_a_jpeg_that_cannot_be_decoded_reduced_enough_is_refused():
+    # 45 MP, but too narrow for libjpeg's scaled decoding to help: it would decode at full size.
+    data = make_image("JPEG", size=(30000, 1500), color=(10, 120, 200))
+    with pytest.raises(InvalidImageError, match="too many pixels"):
+        process_image(upload=upload(data), max_bytes=8 * MB, max_size=(2048, 2048))
+
+
+def test_the_avatar_api_refuses_a_40_megapixel_png_with_a_clear_error(user_api_client):
+    data = make_image("PNG", size=(7300, 5480), color=(10, 120, 200))
+    response = user_api_client.patch(
+        "/api/v1/me/", {"avatar": upload(data, "flat.png", "image/png")}, format="multipart"
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_image"
+    assert "too many pixels" in error["message"]
