@@ -168,7 +168,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "integrations.tasks.stripe_customers_backfill",
         "schedule": crontab(hour=4, minute=40),
     },
-    "referrals-grant-due-rewards": {"task": "referrals.tasks.referral_rewards_grant_due", "schedule": 3600.0},
+    "referrals-grant-due-rewards": {"task": "referrals.tasks.rewards_grant_due", "schedule": 3600.0},
     "social-timeline-trim": {"task": "social.tasks.timeline_trim", "schedule": 3600.0},
 }
 
@@ -204,6 +204,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # Adds the optional referral code to the sign-up page and to the headless sign-up API.
 ACCOUNT_SIGNUP_FORM_CLASS = "referrals.forms.SignupForm"
+# The password change also offers to stop every API key (default yes); see integrations.receivers.
+ACCOUNT_FORMS = {"change_password": "integrations.forms.PasswordChangeForm"}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PRESERVE_USERNAME_CASING = True

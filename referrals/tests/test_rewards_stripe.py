@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from billing.tests.factories import post_webhook
+from referrals import tasks
 from referrals.models import Referral, Reward
 from referrals.rewards import referral_checkout_discounts, rewards_grant_due
-from referrals.tasks import referral_rewards_grant_due
 from referrals.tests.factories import referrer_code, signup_payload
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_referred_user_pays_with_discount_and_referrer_is_credited_after_the_hol
     referral.refresh_from_db()
     assert referral.status == Referral.Status.REWARDED
     # Running the beat task again grants nothing twice.
-    referral_rewards_grant_due.delay()
+    tasks.rewards_grant_due.delay()
     assert _balance(referrer) == -700
 
     api_ref = APIClient()
