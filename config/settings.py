@@ -412,6 +412,9 @@ REFERRAL_APPLY_WINDOW_DAYS = env.int("REFERRAL_APPLY_WINDOW_DAYS", default=14)
 REFERRAL_REWARD_HOLD_DAYS = env.int("REFERRAL_REWARD_HOLD_DAYS", default=14)
 REFERRAL_REFERRER_CREDIT_CENTS = env.int("REFERRAL_REFERRER_CREDIT_CENTS", default=500)
 REFERRAL_REFERRED_PERCENT_OFF = env.int("REFERRAL_REFERRED_PERCENT_OFF", default=20)
+# A refund takes the referrer's credit back once this share (percent) of the paying charge is refunded
+# (docs/billing.md, "Referral credit and refunds"); disputes always do.
+REFERRAL_REFUND_REVOKE_PERCENT = env.int("REFERRAL_REFUND_REVOKE_PERCENT", default=50)
 REFERRAL_COUPON_ID = env.str("REFERRAL_COUPON_ID", default="relay-referral-welcome")
 REFERRAL_BLOCKED_EMAIL_DOMAINS: list[str] = env.list("REFERRAL_BLOCKED_EMAIL_DOMAINS", default=[])
 REFERRAL_MAX_SIGNUPS_PER_IP = env.int("REFERRAL_MAX_SIGNUPS_PER_IP", default=3)

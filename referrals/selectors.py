@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import User
@@ -72,6 +73,26 @@ def referral_stats_get_for_user(*, user: User) -> ReferralStats:
         credit_earned_cents=credit["earned"] or 0,
         credit_pending_cents=credit["pending"] or 0,
     )
+
+
+def referral_chain_contains(*, start: User, user: User) -> bool:
+    """Whether ``user`` is ``start``'s referrer, or their referrer's, and so on up the chain
+    (one recursive query; UNION stops on any loop already in the data)."""
+    table = Referral._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE ancestors(user_id) AS (
+                SELECT referrer_id FROM {table} WHERE referred_id = %s
+                UNION
+                SELECT r.referrer_id FROM {table} r JOIN ancestors a ON r.referred_id = a.user_id
+            )
+            SELECT EXISTS (SELECT 1 FROM ancestors WHERE user_id = %s)
+            """,  # noqa: S608 - the table name is the model's, the values are parameters
+            [start.pk, user.pk],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def invoice_paid_before_exists(*, user: User, invoice_id: str = "") -> bool:

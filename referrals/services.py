@@ -6,14 +6,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError, ConflictError
 from referrals.hashing import new_code, normalize_code
 from referrals.models import Click, Referral, ReferralCode, UserSignal
-from referrals.selectors import invoice_paid_before_exists
+from referrals.selectors import invoice_paid_before_exists, referral_chain_contains
 
 # Throwaway e-mail providers; REFERRAL_BLOCKED_EMAIL_DOMAINS adds more.
 DISPOSABLE_EMAIL_DOMAINS = frozenset(
@@ -41,6 +41,8 @@ DISPOSABLE_EMAIL_DOMAINS = frozenset(
 
 
 CLICK_DEDUP_SECONDS = 30 * 60
+# pg_advisory_xact_lock key serialising codes applied after sign-up (the cycle check).
+APPLY_LOCK_KEY = 0x52454631  # "REF1"
 
 
 class FlagReason:
@@ -166,7 +168,8 @@ def referral_attribute(
 ) -> Referral:
     """Makes the owner of ``code`` the referrer of ``referred``.
 
-    Raises ApplicationError for an unknown code or one's own code, ConflictError when the user
+    Raises ApplicationError for an unknown code, one's own code or a code whose owner is
+    ``referred``'s referral (directly or down a chain: no cycles), ConflictError when the user
     already has a referrer (one referrer per user, fixed once set: the unique column decides,
     not a check). Suspicious referrals are created ``flagged`` so they are never rewarded
     without a review.
@@ -184,6 +187,18 @@ def referral_attribute(
             "You cannot use your own referral code.",
             code="self_referral",
             fields={"code": ["This is your own referral code."]},
+        )
+    if source == Referral.Source.APPLIED:
+        # Two applications can each be fine alone and close a loop together (A applies B's
+        # code while B applies A's): one at a time. A code typed or linked at sign-up needs
+        # no lock: nobody can have used the new user's code yet.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK_KEY])
+    if referral_chain_contains(start=referrer, user=referred):
+        raise ApplicationError(
+            "You cannot use this code: its owner was brought here by you, directly or through others.",
+            code="circular_referral",
+            fields={"code": ["This code's owner was referred by you, directly or through others."]},
         )
     flags = referral_fraud_flags(
         referrer=referrer, referred=referred, ip_hash=ip_hash, device_hash=device_hash

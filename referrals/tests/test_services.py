@@ -276,3 +276,39 @@ def test_demo_seed_is_idempotent():
     seed(users=users, stdout=io.StringIO())
     assert Referral.objects.get().referrer.handle == "alice"
     assert all(referrer_code(u) for u in users)
+
+
+def test_a_referral_that_would_close_a_circle_is_refused():
+    a, b = UserFactory(), UserFactory()
+    make_referral(referrer=a, referred=b)  # A brought B
+    with pytest.raises(ApplicationError) as exc:
+        referral_apply(user=a, code=referrer_code(b))  # now B's code for A
+    assert exc.value.code == "circular_referral"
+    assert list(Referral.objects.values_list("referrer", "referred")) == [(a.pk, b.pk)]
+
+
+def test_longer_circles_are_refused_too_and_chains_are_fine():
+    a, b, c, d = (UserFactory() for _ in range(4))
+    make_referral(referrer=a, referred=b)
+    make_referral(referrer=b, referred=c)
+    make_referral(referrer=c, referred=d)  # A → B → C → D
+    for code_owner in (b, c, d):
+        with pytest.raises(ApplicationError) as exc:
+            referral_apply(user=a, code=referrer_code(code_owner))
+        assert exc.value.code == "circular_referral"
+    assert not Referral.objects.filter(referred=a).exists()
+    # A code from outside the chain is fine: E → A makes a longer chain, not a circle.
+    e = UserFactory()
+    assert referral_apply(user=a, code=referrer_code(e)).referrer == e
+
+
+def test_the_api_refuses_a_circular_referral_with_a_clear_error(user):
+    from rest_framework.test import APIClient
+
+    friend = UserFactory()
+    make_referral(referrer=user, referred=friend)
+    client = APIClient()
+    client.force_login(user)
+    response = client.post("/api/v1/referrals/apply/", {"code": referrer_code(friend)}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "circular_referral"
