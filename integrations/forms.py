@@ -49,12 +49,14 @@ REVOKE_KEYS_FIELD = "revoke_api_keys"
 class PasswordChangeForm(ChangePasswordForm):
     """allauth's password change (``ACCOUNT_FORMS["change_password"]``), offering to stop every
     API key as well, default yes: a stolen session may have minted one. Radio buttons, not a
-    checkbox, so the page always sends an answer and a client without the field (the headless
-    API) gets the default."""
+    checkbox, so only an explicit "no" keeps them; a client without the field (the headless
+    API, an older page) gets the default."""
 
     revoke_api_keys = forms.TypedChoiceField(
         label="Your API keys",
         choices=[("yes", "Stop all my API keys too (recommended)"), ("no", "Keep my API keys working")],
         initial="yes",
+        required=False,  # not answered: the default, stop them
+        empty_value="yes",
         widget=forms.RadioSelect,
     )

@@ -79,3 +79,10 @@ def test_a_headless_password_change_stops_every_key(user):
     )
     assert response.status_code == 200, response.content
     assert not any(_works(k.token) for k in keys)
+
+
+def test_a_password_change_without_the_choice_stops_every_key(client, user):
+    keys = _keys(user)
+    login(client, user.email)
+    assert _change(client).status_code == 302
+    assert not any(_works(k.token) for k in keys)
