@@ -169,7 +169,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "integrations.tasks.stripe_customers_backfill",
         "schedule": crontab(hour=4, minute=40),
     },
-    "referrals-grant-due-rewards": {"task": "referrals.tasks.referral_rewards_grant_due", "schedule": 3600.0},
+    "referrals-grant-due-rewards": {"task": "referrals.tasks.rewards_grant_due", "schedule": 3600.0},
     "social-timeline-trim": {"task": "social.tasks.timeline_trim", "schedule": 3600.0},
 }
 
@@ -205,6 +205,8 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 # Adds the optional referral code to the sign-up page and to the headless sign-up API.
 ACCOUNT_SIGNUP_FORM_CLASS = "referrals.forms.SignupForm"
+# The password change also offers to stop every API key (default yes); see integrations.receivers.
+ACCOUNT_FORMS = {"change_password": "integrations.forms.PasswordChangeForm"}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PRESERVE_USERNAME_CASING = True
@@ -435,6 +437,9 @@ REFERRAL_APPLY_WINDOW_DAYS = env.int("REFERRAL_APPLY_WINDOW_DAYS", default=14)
 REFERRAL_REWARD_HOLD_DAYS = env.int("REFERRAL_REWARD_HOLD_DAYS", default=14)
 REFERRAL_REFERRER_CREDIT_CENTS = env.int("REFERRAL_REFERRER_CREDIT_CENTS", default=500)
 REFERRAL_REFERRED_PERCENT_OFF = env.int("REFERRAL_REFERRED_PERCENT_OFF", default=20)
+# A refund takes the referrer's credit back once this share (percent) of the paying charge is refunded
+# (docs/billing.md, "Referral credit and refunds"); disputes always do.
+REFERRAL_REFUND_REVOKE_PERCENT = env.int("REFERRAL_REFUND_REVOKE_PERCENT", default=50)
 REFERRAL_COUPON_ID = env.str("REFERRAL_COUPON_ID", default="relay-referral-welcome")
 REFERRAL_BLOCKED_EMAIL_DOMAINS: list[str] = env.list("REFERRAL_BLOCKED_EMAIL_DOMAINS", default=[])
 REFERRAL_MAX_SIGNUPS_PER_IP = env.int("REFERRAL_MAX_SIGNUPS_PER_IP", default=3)

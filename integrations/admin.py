@@ -8,12 +8,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.auth import request_user
 from integrations.models import ApiKey
 from integrations.services import api_key_revoke
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("public_id", "name", "user", "status_display", "created_at", "expires_at", "last_used_at")
     list_select_related = ("user",)
     list_filter = ("revoked_at", "expires_at")
@@ -52,6 +53,6 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         count = 0
         for api_key in queryset.select_related("user"):
             if api_key.revoked_at is None:
-                api_key_revoke(api_key=api_key, actor=request.user, request=request)  # type: ignore[arg-type]
+                api_key_revoke(api_key=api_key, actor=request_user(request), request=request)
                 count += 1
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)

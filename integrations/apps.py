@@ -10,10 +10,9 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from accounts.lifecycle import register_eraser, register_exporter
         from config.api import schema  # noqa: F401  (registers the OpenAPI API-key scheme)
-        from integrations import receivers, tasks  # noqa: F401  (beat schedule)
-        from integrations.selectors import api_keys_export_for_user
-        from integrations.services import api_keys_erase
+        from integrations import lifecycle, receivers, tasks  # noqa: F401  (beat schedule)
 
-        register_exporter("api_keys", lambda user: api_keys_export_for_user(user=user))
-        register_eraser("api_keys", lambda user: api_keys_erase(user=user))
+        # The export's section keeps its name, "api_keys": downloaded files stay comparable.
+        register_exporter("api_keys", lambda user: lifecycle.integrations_export(user=user))
+        register_eraser("api_keys", lambda user: lifecycle.integrations_erase(user=user))
         receivers.connect()

@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from accounts.request_info import client_ip
 from integrations import keys
 from integrations.models import ApiKey
-from integrations.selectors import api_key_find_by_public_id
+from integrations.selectors import api_key_get_for_authentication
 from integrations.services import api_key_record_use
 
 
@@ -56,7 +56,7 @@ class APIKeyAuthentication(BaseAuthentication):
         except keys.KeyFormatError as error:
             raise _refuse(error.message, error.code) from None
 
-        api_key = api_key_find_by_public_id(public_id=parsed.public_id)
+        api_key = api_key_get_for_authentication(public_id=parsed.public_id)
         if api_key is None or not hmac.compare_digest(api_key.secret_hash, keys.hash_token(token)):
             raise _refuse("Unknown API key.", "invalid_api_key")
         now = timezone.now()

@@ -1,9 +1,10 @@
-"""Forms of the API keys settings page."""
+"""Forms of the API keys settings page, and the API-keys choice added to the password change."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.forms import ChangePasswordForm
 from django import forms
 
 from config.scopes import SCOPES, STAFF_ONLY_SCOPES
@@ -38,4 +39,24 @@ class ApiKeyRotateForm(forms.Form):
         coerce=int,
         initial=1,
         help_text=f"At most {MAX_GRACE_HOURS} hours, while you swap the key in.",
+    )
+
+
+# The field's name is read by ``integrations.receivers.on_password_changed``.
+REVOKE_KEYS_FIELD = "revoke_api_keys"
+
+
+class PasswordChangeForm(ChangePasswordForm):
+    """allauth's password change (``ACCOUNT_FORMS["change_password"]``), offering to stop every
+    API key as well, default yes: a stolen session may have minted one. Radio buttons, not a
+    checkbox, so only an explicit "no" keeps them; a client without the field (the headless
+    API, an older page) gets the default."""
+
+    revoke_api_keys = forms.TypedChoiceField(
+        label="Your API keys",
+        choices=[("yes", "Stop all my API keys too (recommended)"), ("no", "Keep my API keys working")],
+        initial="yes",
+        required=False,  # not answered: the default, stop them
+        empty_value="yes",
+        widget=forms.RadioSelect,
     )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from config.errors import NotFoundError
 from integrations.models import ApiKey
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+EXPIRY_WARNING_BEFORE = timedelta(days=7)
 
 
 def api_key_list_for_user(*, user: User) -> QuerySet[ApiKey]:
@@ -28,7 +32,7 @@ def api_key_get_for_user(*, user: User, public_id: str) -> ApiKey:
     return api_key
 
 
-def api_key_find_by_public_id(*, public_id: str) -> ApiKey | None:
+def api_key_get_for_authentication(*, public_id: str) -> ApiKey | None:
     """The key behind a request, with its owner, in one indexed query (authentication only)."""
     try:
         return ApiKey.objects.select_related("user").get(public_id=public_id)
@@ -36,20 +40,33 @@ def api_key_find_by_public_id(*, public_id: str) -> ApiKey | None:
         return None
 
 
-def api_keys_export_for_user(*, user: User) -> list[dict[str, Any]]:
-    """Data export: what the user's keys are, never anything that could rebuild one."""
-    return [
-        {
-            "id": key.public_id,
-            "name": key.name,
-            "scopes": key.scopes,
-            "status": key.status,
-            "created_at": key.created_at.isoformat(),
-            "expires_at": key.expires_at.isoformat(),
-            "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
-            "last_used_ip": key.last_used_ip,
-            "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-            "addresses": [a.ip_address for a in key.addresses.all()],
-        }
-        for key in ApiKey.objects.filter(user=user).prefetch_related("addresses").order_by("created_at")
-    ]
+def api_key_count_active_for_user(*, user: User) -> int:
+    """Keys that count against the plan's limit: usable and not being rotated away."""
+    return ApiKey.objects.filter(
+        user=user, revoked_at__isnull=True, grace_expires_at__isnull=True, expires_at__gt=timezone.now()
+    ).count()
+
+
+def api_key_list_usable_for_user(*, user: User) -> QuerySet[ApiKey]:
+    """The user's keys that still authenticate (active, or rotating within their grace period)."""
+    now = timezone.now()
+    return (
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now)
+        .filter(Q(grace_expires_at__isnull=True) | Q(grace_expires_at__gt=now))
+        .order_by("created_at", "id")
+    )
+
+
+def api_key_list_expiring_soon() -> list[ApiKey]:
+    """Active keys of active users that expire within 7 days and were not warned about yet."""
+    now = timezone.now()
+    return list(
+        ApiKey.objects.filter(
+            revoked_at__isnull=True,
+            grace_expires_at__isnull=True,
+            expiry_warning_sent_at__isnull=True,
+            expires_at__gt=now,
+            expires_at__lte=now + EXPIRY_WARNING_BEFORE,
+            user__is_active=True,
+        ).select_related("user")
+    )

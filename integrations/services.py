@@ -1,4 +1,4 @@
-"""Writes for API keys: issue, rotate, revoke, record use, warn before expiry, erase.
+"""Writes for API keys: issue, rotate, revoke (one or all), record use, warn before expiry.
 
 The settings page, the API, the admin and the Celery tasks all come here.
 """
@@ -26,6 +26,11 @@ from config.errors import ApplicationError, ConflictError
 from config.scopes import SCOPES, STAFF_ONLY_SCOPES
 from integrations import keys
 from integrations.models import ApiKey, ApiKeyAddress
+from integrations.selectors import (
+    api_key_count_active_for_user,
+    api_key_list_expiring_soon,
+    api_key_list_usable_for_user,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +38,6 @@ DEFAULT_EXPIRY_DAYS = 90
 MAX_EXPIRY_DAYS = 365
 MAX_GRACE_HOURS = 24
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-EXPIRY_WARNING_BEFORE = timedelta(days=7)
 # How long the cache remembers that a key was already seen from an address (saves the
 # database round trip; the unique (key, address) row decides what is really new).
 SEEN_ADDRESS_CACHE_SECONDS = 60 * 60 * 24
@@ -64,13 +68,6 @@ def _clean_scopes(*, user: User, scopes: list[str]) -> list[str]:
             fields={"scopes": ["Only staff can give a key the admin scope."]},
         )
     return [s for s in SCOPES if s in scopes]  # canonical order, no duplicates
-
-
-def active_key_count(*, user: User) -> int:
-    """Keys that count against the plan's limit: usable and not being rotated away."""
-    return ApiKey.objects.filter(
-        user=user, revoked_at__isnull=True, grace_expires_at__isnull=True, expires_at__gt=timezone.now()
-    ).count()
 
 
 def _create_key_row(*, user: User, name: str, scopes: list[str], expires_at: Any, **extra: Any) -> IssuedKey:
@@ -118,7 +115,7 @@ def api_key_issue(
     # Lock the user's row so two concurrent requests cannot both take the last free slot.
     User.objects.select_for_update().filter(pk=user.pk).first()
     limit = entitlements_for(user=user).max_api_keys
-    if active_key_count(user=user) >= limit:
+    if api_key_count_active_for_user(user=user) >= limit:
         raise ConflictError(
             f"Your plan allows {limit} active API keys. Revoke one or upgrade your plan.",
             code="api_key_limit_reached",
@@ -134,6 +131,7 @@ def api_key_issue(
         request=request,
         detail={"key": issued.api_key.public_id, "name": name, "scopes": clean},
     )
+    _notify_key_created(issued.api_key)
     return issued
 
 
@@ -166,6 +164,7 @@ def api_key_rotate(*, api_key: ApiKey, grace_hours: int, request: HttpRequest | 
         request=request,
         detail={"key": old.public_id, "new_key": issued.api_key.public_id, "grace_hours": grace_hours},
     )
+    _notify_key_created(issued.api_key)
     api_key.grace_expires_at = old.grace_expires_at
     return issued
 
@@ -188,6 +187,47 @@ def api_key_revoke(
         user=locked.user, kind=SecurityEvent.Kind.API_KEY_REVOKED, request=request, detail=detail
     )
     return locked
+
+
+@transaction.atomic
+def api_keys_revoke_all(*, user: User, reason: str, request: HttpRequest | None = None) -> int:
+    """Stops every key of ``user`` that still works (also those in a rotation's grace period),
+    e.g. after a password reset; returns how many. Each one is logged with ``reason``."""
+    usable = list(api_key_list_usable_for_user(user=user).select_for_update())
+    now = timezone.now()
+    for api_key in usable:
+        api_key.revoked_at = now
+        api_key.save(update_fields=["revoked_at"])
+        security_event_record(
+            user=user,
+            kind=SecurityEvent.Kind.API_KEY_REVOKED,
+            request=request,
+            detail={"key": api_key.public_id, "name": api_key.name, "reason": reason},
+        )
+    return len(usable)
+
+
+def _send_key_created(api_key_id: int) -> None:
+    api_key = ApiKey.objects.select_related("user", "rotated_from").get(pk=api_key_id)
+    context = {
+        "api_key": api_key,
+        "user": api_key.user,
+        "site_name": settings.SITE_NAME,
+        "manage_url": f"{settings.SITE_URL}/settings/api-keys/",
+    }
+    send_mail(
+        subject=render_to_string("integrations/email/key_created_subject.txt", context).strip(),
+        message=render_to_string("integrations/email/key_created_message.txt", context),
+        from_email=None,
+        recipient_list=[api_key.user.email],
+    )
+
+
+def _notify_key_created(api_key: ApiKey) -> None:
+    """Tells the owner a key was made (by creation or rotation), once the key is committed: a
+    session stolen despite re-authentication cannot mint a key unnoticed."""
+    api_key_id = api_key.pk
+    transaction.on_commit(lambda: _send_key_created(api_key_id))
 
 
 def api_key_record_use(
@@ -257,22 +297,7 @@ def api_key_expiry_warning_send(*, api_key: ApiKey) -> bool:
     return bool(claimed)
 
 
-def api_keys_expiring_soon() -> list[ApiKey]:
-    """Active keys of active users that expire within 7 days and were not warned about yet."""
-    now = timezone.now()
-    return list(
-        ApiKey.objects.filter(
-            revoked_at__isnull=True,
-            grace_expires_at__isnull=True,
-            expiry_warning_sent_at__isnull=True,
-            expires_at__gt=now,
-            expires_at__lte=now + EXPIRY_WARNING_BEFORE,
-            user__is_active=True,
-        ).select_related("user")
-    )
-
-
-@transaction.atomic
-def api_keys_erase(*, user: User) -> None:
-    """Account deletion: the user's keys stop working and disappear with their addresses."""
-    ApiKey.objects.filter(user=user).delete()
+def api_key_expiry_warnings_send() -> int:
+    """Warns the owner of every key that expires within 7 days, once per key; returns how many
+    were sent. Safe to run twice (see ``api_key_expiry_warning_send``)."""
+    return sum(api_key_expiry_warning_send(api_key=api_key) for api_key in api_key_list_expiring_soon())

@@ -6,8 +6,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from billing.stripe_client import BillingUnavailableError
-from integrations import customers
-from integrations.services import api_key_expiry_warning_send, api_keys_expiring_soon
+from integrations import customers, services
 
 # Both run periodically: see CELERY_BEAT_SCHEDULE in config/settings.py.
 
@@ -15,10 +14,7 @@ from integrations.services import api_key_expiry_warning_send, api_keys_expiring
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
 def api_key_expiry_warnings_send() -> int:
     """Hourly: e-mails each owner once, 7 days before a key expires. Safe to run twice."""
-    sent = 0
-    for api_key in api_keys_expiring_soon():
-        sent += api_key_expiry_warning_send(api_key=api_key)
-    return sent
+    return services.api_key_expiry_warnings_send()
 
 
 @shared_task(bind=True, acks_late=True)

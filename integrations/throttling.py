@@ -13,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from accounts.auth import request_user_or_none
+from accounts.request_info import client_ip
 from billing.entitlements import entitlements_for
 from config.errors import RateLimitedError
 from integrations.models import ApiKey
@@ -48,7 +50,8 @@ _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 class RequestRateThrottle(BaseThrottle):
     """DRF's ``AnonRateThrottle`` and ``UserRateThrottle`` in one, at their rates
-    (``DEFAULT_THROTTLE_RATES["user"]`` per signed-in user, ``["anon"]`` per client address).
+    (``DEFAULT_THROTTLE_RATES["user"]`` per signed-in user, ``["anon"]`` per client address as
+    ``accounts.request_info.client_ip`` finds it).
 
     A fixed window counted with one pipelined INCR+EXPIRE: one Redis round trip per request,
     where DRF's pair costs a GET and a SET (their sliding window keeps a list of timestamps).
@@ -60,11 +63,14 @@ class RequestRateThrottle(BaseThrottle):
         self._wait: float | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if user is not None and user.is_authenticated:
+        user = request_user_or_none(request)
+        if user is not None:
             scope, ident = "user", str(user.pk)
         else:
-            scope, ident = "anon", self.get_ident(request)
+            # The one validated client address (accounts.request_info decides which proxy
+            # headers to trust), never DRF's get_ident: without NUM_PROXIES that is the whole
+            # X-Forwarded-For header, which a client rotates at will.
+            scope, ident = "anon", client_ip(request._request) or "unknown"
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
         if not rate:
             return True

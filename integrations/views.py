@@ -1,53 +1,72 @@
-"""The API keys settings page: list, create (the full key is shown once), rotate, revoke."""
+"""The API keys settings page: list, create (the full key is shown once), rotate, revoke.
+
+Creating and rotating a key need a recent re-authentication (allauth asks for the password and
+replays the POST). A new key is kept in the session only until the next GET shows it: the POST
+answers with a redirect, so reloading the page never creates a second key (post/redirect/get).
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.auth import request_user
 from config.errors import ApplicationError, NotFoundError
 from integrations.forms import GRACE_CHOICES, ApiKeyCreateForm, ApiKeyRotateForm
 from integrations.models import ApiKey
 from integrations.selectors import api_key_get_for_user, api_key_list_for_user
 from integrations.services import IssuedKey, api_key_issue, api_key_revoke, api_key_rotate
 
+# Session key of the key just issued, until the page has shown it once.
+NEW_KEY_SESSION_KEY = "integrations:new-api-key"
 
-def _render(
-    request: HttpRequest,
-    *,
-    form: ApiKeyCreateForm | None = None,
-    issued: IssuedKey | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    user: Any = request.user
+
+def _remember_issued(request: HttpRequest, issued: IssuedKey) -> HttpResponse:
+    request.session[NEW_KEY_SESSION_KEY] = {"id": issued.api_key.public_id, "token": issued.token}
+    return redirect("integrations:api-keys")
+
+
+def _take_issued(request: HttpRequest) -> IssuedKey | None:
+    """The key issued by the previous POST, once: it leaves the session as it is shown."""
+    stored = request.session.pop(NEW_KEY_SESSION_KEY, None)
+    if not isinstance(stored, dict):
+        return None
+    try:
+        api_key = api_key_get_for_user(user=request_user(request), public_id=str(stored.get("id")))
+    except NotFoundError:
+        return None
+    return IssuedKey(api_key=api_key, token=str(stored.get("token", "")))
+
+
+def _render(request: HttpRequest, *, form: ApiKeyCreateForm | None = None, status: int = 200) -> HttpResponse:
+    user = request_user(request)
     context = {
         "form": form or ApiKeyCreateForm(is_staff=user.is_staff),
         "grace_choices": GRACE_CHOICES,
         "api_keys": api_key_list_for_user(user=user),
-        "issued": issued,
+        "issued": _take_issued(request) if request.method == "GET" else None,
     }
-    response = render(request, "integrations/api_keys.html", context, status=status)
-    if issued is not None:
-        response["Cache-Control"] = "no-store"  # the page holds a secret shown once
-    return response
+    return render(request, "integrations/api_keys.html", context, status=status)
 
 
 def _own_key(request: HttpRequest, public_id: str) -> ApiKey:
-    user: Any = request.user
     try:
-        return api_key_get_for_user(user=user, public_id=public_id)
+        return api_key_get_for_user(user=request_user(request), public_id=public_id)
     except NotFoundError:
         raise Http404("No such API key.") from None
 
 
+@never_cache  # Cache-Control: no-store: the page may hold a secret shown once
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+@reauthentication_required(allow_get=True)
 def api_keys_page(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
+    user = request_user(request)
     if request.method != "POST":
         return _render(request)
     form = ApiKeyCreateForm(request.POST, is_staff=user.is_staff)
@@ -58,11 +77,13 @@ def api_keys_page(request: HttpRequest) -> HttpResponse:
     except ApplicationError as error:
         error.add_to_form(form)
         return _render(request, form=form, status=error.status_code)
-    return _render(request, issued=issued, status=201)
+    return _remember_issued(request, issued)
 
 
+@never_cache
 @login_required
 @require_POST
+@reauthentication_required
 def api_key_rotate_page(request: HttpRequest, public_id: str) -> HttpResponse:
     api_key = _own_key(request, public_id)
     form = ApiKeyRotateForm(request.POST)
@@ -76,14 +97,13 @@ def api_key_rotate_page(request: HttpRequest, public_id: str) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("integrations:api-keys")
-    return _render(request, issued=issued, status=201)
+    return _remember_issued(request, issued)
 
 
 @login_required
 @require_POST
 def api_key_revoke_page(request: HttpRequest, public_id: str) -> HttpResponse:
-    user: Any = request.user
     api_key = _own_key(request, public_id)
-    api_key_revoke(api_key=api_key, actor=user, request=request)
+    api_key_revoke(api_key=api_key, actor=request_user(request), request=request)
     messages.success(request, f"The key “{api_key.name}” was revoked. It no longer works.")
     return redirect("integrations:api-keys")

@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest
 
-from accounts.models import User
+from accounts.auth import request_user
 from config.errors import ApplicationError
 from referrals.models import Click, Referral, ReferralCode, Reward, TopReferrer
 from referrals.services import referral_approve, referral_reject
@@ -30,7 +30,7 @@ def _run_each(
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReferralAdmin(admin.ModelAdmin):
     list_display = (
         "id",
         "referrer",
@@ -56,19 +56,17 @@ class ReferralAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @admin.action(description="Approve selected referrals (clears the flag; rewards a converted one)")
     def approve(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
-        actor = request.user
-        assert isinstance(actor, User)  # noqa: S101 - admin users are Users
+        actor = request_user(request)
         _run_each(self, request, queryset, lambda r: referral_approve(referral=r, actor=actor), "approved")
 
     @admin.action(description="Reject selected referrals (never rewarded)")
     def reject(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
-        actor = request.user
-        assert isinstance(actor, User)  # noqa: S101 - admin users are Users
+        actor = request_user(request)
         _run_each(self, request, queryset, lambda r: referral_reject(referral=r, actor=actor), "rejected")
 
 
 @admin.register(Reward)
-class RewardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class RewardAdmin(admin.ModelAdmin):
     list_display = (
         "id",
         "beneficiary",
@@ -101,7 +99,7 @@ class RewardAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(TopReferrer)
-class TopReferrerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class TopReferrerAdmin(admin.ModelAdmin):
     """Users ranked by the referrals they brought (rejected ones do not count)."""
 
     list_display = ("handle", "email", "referral_count", "converted_count", "credit_granted_cents")
@@ -153,7 +151,7 @@ class TopReferrerAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(ReferralCode)
-class ReferralCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReferralCodeAdmin(admin.ModelAdmin):
     list_display = ("code", "user", "created_at")
     search_fields = ("code", "user__handle", "user__email")
     list_select_related = ("user",)
@@ -161,7 +159,7 @@ class ReferralCodeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Click)
-class ClickAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClickAdmin(admin.ModelAdmin):
     list_display = ("referrer", "created_at")
     list_select_related = ("referrer",)
     readonly_fields = ("referrer", "ip_hash", "device_hash", "created_at")

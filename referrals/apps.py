@@ -13,12 +13,12 @@ class ReferralsConfig(AppConfig):
 
         from accounts.lifecycle import register_eraser, register_exporter
         from billing.hooks import register_checkout_discounts_provider
-        from referrals import lifecycle, signals, webhooks
+        from referrals import lifecycle, receivers, webhooks
         from referrals.rewards import referral_checkout_discounts
 
-        user_signed_up.connect(signals.on_user_signed_up, dispatch_uid="referrals.user_signed_up")
-        user_logged_in.connect(signals.on_user_logged_in, dispatch_uid="referrals.user_logged_in")
+        user_signed_up.connect(receivers.on_user_signed_up, dispatch_uid="referrals.user_signed_up")
+        user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="referrals.user_logged_in")
         webhooks.connect()
         register_checkout_discounts_provider(referral_checkout_discounts)
-        register_exporter("referrals", lifecycle.export_user)
-        register_eraser("referrals", lifecycle.erase_user)
+        register_exporter("referrals", lambda user: lifecycle.referrals_export(user=user))
+        register_eraser("referrals", lambda user: lifecycle.referrals_erase(user=user))

@@ -33,7 +33,7 @@ class SignupForm(forms.Form):
 
     def signup(self, request: HttpRequest, user: User) -> None:
         """Called by allauth once the user is saved: attribute them to the typed code or link."""
-        from referrals.signals import record_signup
+        from referrals.receivers import record_signup
 
         record_signup(request=request, user=user, typed_code=self.cleaned_data.get("referral_code", ""))
 

@@ -1,4 +1,5 @@
-"""What referrals contributes to a data export and to account deletion."""
+"""What referrals contributes to a data export and to account deletion (registered in
+``ReferralsConfig.ready``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from referrals.models import Click, Referral, ReferralCode, Reward, UserSignal
 from referrals.selectors import mask_email
 
 
-def export_user(user: User) -> dict[str, Any]:
+def referrals_export(*, user: User) -> dict[str, Any]:
     """The user's code, who referred them, whom they referred (masked) and their rewards."""
     code = ReferralCode.objects.filter(user=user).values_list("code", flat=True).first()
     received = Referral.objects.filter(referred=user).select_related("referrer").first()
@@ -37,7 +38,7 @@ def export_user(user: User) -> dict[str, Any]:
     }
 
 
-def erase_user(user: User) -> None:
+def referrals_erase(*, user: User) -> None:
     """Removes the user's code, clicks, hashed signals and referral rows.
 
     Referrals where the user was the referrer go too (with their ledger lines): the Stripe

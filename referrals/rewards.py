@@ -21,7 +21,7 @@ from accounts.models import User
 from billing.stripe_client import stripe_errors
 from config.errors import ApplicationError, ConflictError
 from referrals.models import Referral, Reward
-from referrals.selectors import card_fingerprints_for_user
+from referrals.selectors import card_fingerprints_for_user, invoice_paid_before_exists
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,8 @@ def referral_conversion_record(
 ) -> Reward | None:
     """The referred user's first invoice was paid: the referral converts and earns a pending reward.
 
-    Only the first paid invoice counts (later ones, and repeats of the first, change nothing).
+    Only the user's first paid invoice counts: a later one (a renewal, also when the referral
+    was made after the first payment), and repeats of the first, change nothing.
     A card also used by the referrer (by default: as dj-stripe knows their cards) flags the
     referral instead.
     """
@@ -73,6 +74,8 @@ def referral_conversion_record(
     if referral is None or referral.status == Referral.Status.REJECTED:
         return None
     if referral.converted_at is None:
+        if invoice_paid_before_exists(user=referred, invoice_id=invoice_id):
+            return None  # a renewal: the referred user was a customer before the referral
         referral.converted_at = timezone.now()
         referral.first_invoice_id = invoice_id
         referral.first_charge_id = charge_id
@@ -243,6 +246,28 @@ def reward_reverse(*, reward: Reward, note: str) -> Reward:
         status=Referral.Status.CONVERTED
     )
     return reward
+
+
+def refund_revokes_reward(*, amount_cents: int, amount_refunded_cents: int) -> bool:
+    """The partial-refund policy (docs/billing.md): the credit goes once the refunded total
+    reaches REFERRAL_REFUND_REVOKE_PERCENT of the charge; smaller refunds leave it whole."""
+    if amount_refunded_cents <= 0:
+        return False
+    return (
+        amount_cents <= 0
+        or amount_refunded_cents * 100 >= amount_cents * settings.REFERRAL_REFUND_REVOKE_PERCENT
+    )
+
+
+@transaction.atomic
+def rewards_revoke_for_refund(
+    *, charge_id: str, amount_cents: int, amount_refunded_cents: int
+) -> list[Reward]:
+    """A refund of the paying charge (``amount_refunded_cents`` is the running total, as Stripe
+    reports it): takes the reward back when ``refund_revokes_reward`` says so."""
+    if not refund_revokes_reward(amount_cents=amount_cents, amount_refunded_cents=amount_refunded_cents):
+        return []
+    return rewards_revoke_for_charge(charge_id=charge_id, note="Payment refunded")
 
 
 @transaction.atomic

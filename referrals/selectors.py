@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import User
+from billing.selectors import invoices_for_user
 from referrals.models import Click, Referral, Reward
 
 
@@ -34,12 +36,12 @@ def mask_email(email: str) -> str:
     return f"{local[:2]}***@{masked_domain}"
 
 
-def referrals_for_referrer(*, user: User) -> QuerySet[Referral]:
+def referral_list_for_referrer(*, user: User) -> QuerySet[Referral]:
     """The users this user referred, newest first (the referred user is joined)."""
     return Referral.objects.filter(referrer=user).select_related("referred").order_by("-created_at", "-id")
 
 
-def rewards_for_user(*, user: User) -> QuerySet[Reward]:
+def reward_list_for_user(*, user: User) -> QuerySet[Reward]:
     """The user's rewards ledger, newest first (the referral and its referred user are joined)."""
     return (
         Reward.objects.filter(beneficiary=user)
@@ -48,12 +50,12 @@ def rewards_for_user(*, user: User) -> QuerySet[Reward]:
     )
 
 
-def referral_of_user(*, user: User) -> Referral | None:
+def referral_get_for_referred(*, user: User) -> Referral | None:
     """Who referred this user, if anyone."""
     return Referral.objects.filter(referred=user).select_related("referrer").first()
 
 
-def referral_stats_for_user(*, user: User) -> ReferralStats:
+def referral_stats_get_for_user(*, user: User) -> ReferralStats:
     """Clicks on the user's link, sign-ups, conversions and credit (in three queries)."""
     clicks = Click.objects.filter(referrer=user).count()
     counts = Referral.objects.filter(referrer=user).aggregate(
@@ -71,6 +73,44 @@ def referral_stats_for_user(*, user: User) -> ReferralStats:
         credit_earned_cents=credit["earned"] or 0,
         credit_pending_cents=credit["pending"] or 0,
     )
+
+
+def referral_chain_contains(*, start: User, user: User) -> bool:
+    """Whether ``user`` is ``start``'s referrer, or their referrer's, and so on up the chain
+    (one recursive query; UNION stops on any loop already in the data)."""
+    table = Referral._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE ancestors(user_id) AS (
+                SELECT referrer_id FROM {table} WHERE referred_id = %s
+                UNION
+                SELECT r.referrer_id FROM {table} r JOIN ancestors a ON r.referred_id = a.user_id
+            )
+            SELECT EXISTS (SELECT 1 FROM ancestors WHERE user_id = %s)
+            """,  # noqa: S608 - the table name is the model's, the values are parameters
+            [start.pk, user.pk],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def invoice_paid_before_exists(*, user: User, invoice_id: str = "") -> bool:
+    """Whether ``user`` has a paid invoice (more than zero paid) other than ``invoice_id`` and
+    created before it; with no ``invoice_id``, whether they have any paid invoice at all.
+
+    Read from dj-stripe's synced rows, which hold every invoice before its ``invoice.paid``
+    handler runs (webhooks.py).
+    """
+    paid = (
+        invoices_for_user(user=user)
+        .filter(stripe_data__status="paid", stripe_data__amount_paid__gt=0)
+        .exclude(id=invoice_id)
+    )
+    this = invoices_for_user(user=user).filter(id=invoice_id).values_list("created", flat=True).first()
+    if this is not None:
+        paid = paid.filter(created__lt=this)
+    return paid.exists()
 
 
 def card_fingerprints_for_user(*, user: User) -> frozenset[str]:

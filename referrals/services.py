@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import ApplicationError, ConflictError
 from referrals.hashing import new_code, normalize_code
 from referrals.models import Click, Referral, ReferralCode, UserSignal
+from referrals.selectors import invoice_paid_before_exists, referral_chain_contains
 
 # Throwaway e-mail providers; REFERRAL_BLOCKED_EMAIL_DOMAINS adds more.
 DISPOSABLE_EMAIL_DOMAINS = frozenset(
@@ -40,6 +41,8 @@ DISPOSABLE_EMAIL_DOMAINS = frozenset(
 
 
 CLICK_DEDUP_SECONDS = 30 * 60
+# pg_advisory_xact_lock key serialising codes applied after sign-up (the cycle check).
+APPLY_LOCK_KEY = 0x52454631  # "REF1"
 
 
 class FlagReason:
@@ -92,14 +95,16 @@ def user_signal_record(*, user: User, kind: str, value_hash: str) -> None:
 
 
 @transaction.atomic
-def user_seen_record(*, user: User, ip_hash: str, device_hash: str) -> None:
+def user_signal_record_seen(*, user: User, ip_hash: str, device_hash: str) -> None:
     """Records a sign-in or a visit of one's own referral pages (for the same-person checks)."""
     user_signal_record(user=user, kind=UserSignal.Kind.SEEN_IP, value_hash=ip_hash)
     user_signal_record(user=user, kind=UserSignal.Kind.DEVICE, value_hash=device_hash)
 
 
 @transaction.atomic
-def click_record(*, code: str, visitor: User | None, ip_hash: str, device_hash: str) -> ReferralCode | None:
+def referral_click_record(
+    *, code: str, visitor: User | None, ip_hash: str, device_hash: str
+) -> ReferralCode | None:
     """Counts a visit of ``/r/<code>``. Returns the code, or None when it is unknown.
 
     A signed-in owner opening their own link is not a click: it tells us their IP and device.
@@ -109,7 +114,7 @@ def click_record(*, code: str, visitor: User | None, ip_hash: str, device_hash: 
     if referral_code is None:
         return None
     if visitor is not None and visitor.pk == referral_code.user_id:
-        user_seen_record(user=visitor, ip_hash=ip_hash, device_hash=device_hash)
+        user_signal_record_seen(user=visitor, ip_hash=ip_hash, device_hash=device_hash)
         return referral_code
     # One click per visitor (IP hash) and link per half hour: reloads and bots do not inflate stats.
     if ip_hash and not cache.add(
@@ -163,7 +168,8 @@ def referral_attribute(
 ) -> Referral:
     """Makes the owner of ``code`` the referrer of ``referred``.
 
-    Raises ApplicationError for an unknown code or one's own code, ConflictError when the user
+    Raises ApplicationError for an unknown code, one's own code or a code whose owner is
+    ``referred``'s referral (directly or down a chain: no cycles), ConflictError when the user
     already has a referrer (one referrer per user, fixed once set: the unique column decides,
     not a check). Suspicious referrals are created ``flagged`` so they are never rewarded
     without a review.
@@ -181,6 +187,18 @@ def referral_attribute(
             "You cannot use your own referral code.",
             code="self_referral",
             fields={"code": ["This is your own referral code."]},
+        )
+    if source == Referral.Source.APPLIED:
+        # Two applications can each be fine alone and close a loop together (A applies B's
+        # code while B applies A's): one at a time. A code typed or linked at sign-up needs
+        # no lock: nobody can have used the new user's code yet.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK_KEY])
+    if referral_chain_contains(start=referrer, user=referred):
+        raise ApplicationError(
+            "You cannot use this code: its owner was brought here by you, directly or through others.",
+            code="circular_referral",
+            fields={"code": ["This code's owner was referred by you, directly or through others."]},
         )
     flags = referral_fraud_flags(
         referrer=referrer, referred=referred, ip_hash=ip_hash, device_hash=device_hash
@@ -203,23 +221,44 @@ def referral_attribute(
         ) from None
 
 
-@transaction.atomic
-def referral_apply(*, user: User, code: str, ip_hash: str = "", device_hash: str = "") -> Referral:
-    """Applies a code after sign-up: only within REFERRAL_APPLY_WINDOW_DAYS and only once."""
+def referral_apply_window_ends(*, user: User) -> datetime:
+    """Until when ``user`` may apply a code after sign-up (REFERRAL_APPLY_WINDOW_DAYS)."""
+    return user.date_joined + timedelta(days=settings.REFERRAL_APPLY_WINDOW_DAYS)
+
+
+def referral_apply_refusal(*, user: User) -> ApplicationError | None:
+    """Why ``user`` may not apply a referral code now, or None when they may.
+
+    The one place of the rule: once only, within the window after sign-up, and before the
+    user's first paid invoice (a referral rewards bringing a customer, not an existing one).
+    """
     if Referral.objects.filter(referred=user).exists():
-        raise ConflictError("You already have a referrer; it cannot be changed.", code="already_referred")
-    if timezone.now() > user.date_joined + timedelta(days=settings.REFERRAL_APPLY_WINDOW_DAYS):
-        raise ApplicationError(
+        return ConflictError("You already have a referrer; it cannot be changed.", code="already_referred")
+    if timezone.now() > referral_apply_window_ends(user=user):
+        return ApplicationError(
             f"A referral code can only be applied within {settings.REFERRAL_APPLY_WINDOW_DAYS} days of sign-up.",
             code="apply_window_closed",
         )
+    if invoice_paid_before_exists(user=user):
+        return ApplicationError(
+            "A referral code can only be applied before your first payment.", code="already_paying"
+        )
+    return None
+
+
+@transaction.atomic
+def referral_apply(*, user: User, code: str, ip_hash: str = "", device_hash: str = "") -> Referral:
+    """Applies a code after sign-up when ``referral_apply_refusal`` allows it (else raises it)."""
+    refusal = referral_apply_refusal(user=user)
+    if refusal is not None:
+        raise refusal
     return referral_attribute(
         referred=user, code=code, source=Referral.Source.APPLIED, ip_hash=ip_hash, device_hash=device_hash
     )
 
 
 @transaction.atomic
-def signup_record(
+def referral_signup_record(
     *,
     user: User,
     ip_hash: str,

@@ -2,41 +2,38 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from allauth.account.views import SignupView
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import User
+from accounts.auth import request_user, request_user_or_none
 from config.errors import ApplicationError
 from referrals.cookies import device_cookie_ensure, referral_cookie_code, referral_cookie_set, request_hashes
 from referrals.forms import ReferralApplyForm
+from referrals.links import referral_link_url, referral_share_text
 from referrals.selectors import (
     format_money,
     mask_email,
-    referral_of_user,
-    referral_stats_for_user,
-    referrals_for_referrer,
-    rewards_for_user,
+    referral_get_for_referred,
+    referral_list_for_referrer,
+    referral_stats_get_for_user,
+    reward_list_for_user,
 )
-from referrals.services import click_record, referral_apply, referral_code_ensure, user_seen_record
-
-
-def referral_link_url(code: str) -> str:
-    return f"{settings.SITE_URL}{reverse('referrals:link', args=[code])}"
-
-
-def share_text(code: str) -> str:
-    return f"Join me on {settings.SITE_NAME}: {referral_link_url(code)} (or use my code {code} when you sign up)."
+from referrals.services import (
+    referral_apply,
+    referral_apply_refusal,
+    referral_apply_window_ends,
+    referral_click_record,
+    referral_code_ensure,
+    user_signal_record_seen,
+)
 
 
 class ReferralSignupView(SignupView):
@@ -57,8 +54,10 @@ class ReferralSignupView(SignupView):
 def referral_link(request: HttpRequest, code: str) -> HttpResponse:
     """``/r/<code>``: counts the click, remembers the referrer in a cookie, sends to sign-up."""
     ip_hash, device_hash = request_hashes(request)
-    visitor = request.user if isinstance(request.user, User) else None
-    referral_code = click_record(code=code, visitor=visitor, ip_hash=ip_hash, device_hash=device_hash)
+    visitor = request_user_or_none(request)
+    referral_code = referral_click_record(
+        code=code, visitor=visitor, ip_hash=ip_hash, device_hash=device_hash
+    )
     if visitor is not None:
         target = (
             reverse("referrals:settings") if referral_code and referral_code.user_id == visitor.pk else "/"
@@ -78,12 +77,10 @@ def referral_link(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def referrals_settings(request: HttpRequest) -> HttpResponse:
     """The user's code, link, stats, referred users (masked), rewards and the apply form."""
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - login_required
+    user = request_user(request)
     ip_hash, device_hash = request_hashes(request)
-    received = referral_of_user(user=user)
-    window_ends = user.date_joined + timedelta(days=settings.REFERRAL_APPLY_WINDOW_DAYS)
-    can_apply = received is None and timezone.now() <= window_ends
+    received = referral_get_for_referred(user=user)
+    refusal = referral_apply_refusal(user=user)
 
     form = ReferralApplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -98,8 +95,8 @@ def referrals_settings(request: HttpRequest) -> HttpResponse:
             return redirect("referrals:settings")
 
     code = referral_code_ensure(user=user).code
-    stats = referral_stats_for_user(user=user)
-    page = Paginator(referrals_for_referrer(user=user), 25).get_page(request.GET.get("page"))
+    stats = referral_stats_get_for_user(user=user)
+    page = Paginator(referral_list_for_referrer(user=user), 25).get_page(request.GET.get("page"))
     rows = [
         {
             "who": mask_email(r.referred.email) if r.referred else "Deleted account",
@@ -112,20 +109,21 @@ def referrals_settings(request: HttpRequest) -> HttpResponse:
     context = {
         "code": code,
         "link": referral_link_url(code),
-        "share_text": share_text(code),
+        "share_text": referral_share_text(code),
         "page": page,
         "rows": rows,
-        "rewards": list(rewards_for_user(user=user)[:50]),
+        "rewards": list(reward_list_for_user(user=user)[:50]),
         "received": received,
-        "can_apply": can_apply or (request.method == "POST" and received is None),
-        "window_ends": window_ends,
-        "window_days": settings.REFERRAL_APPLY_WINDOW_DAYS,
+        # After a refused POST the form stays, with its error.
+        "can_apply": refusal is None or (request.method == "POST" and received is None),
+        "apply_refusal": refusal.message if refusal is not None else "",
+        "window_ends": referral_apply_window_ends(user=user),
         "stats": stats,
         "credit_earned": format_money(stats.credit_earned_cents),
         "form": form,
     }
     response = render(request, "referrals/settings.html", context)
     # Visiting one's own referral page tells us the referrer's IP and device (hashed).
-    user_seen_record(user=user, ip_hash=ip_hash, device_hash=device_hash)
+    user_signal_record_seen(user=user, ip_hash=ip_hash, device_hash=device_hash)
     device_cookie_ensure(request, response)
     return response

@@ -11,7 +11,7 @@ import stripe
 from djstripe.models import Charge, Customer, Event, Invoice
 
 from billing.webhooks import connect_handlers, event_object, stripe_id
-from referrals.rewards import referral_conversion_record, rewards_revoke_for_charge
+from referrals.rewards import referral_conversion_record, rewards_revoke_for_charge, rewards_revoke_for_refund
 
 
 def _charge_data(charge_id: str) -> dict[str, Any]:
@@ -46,13 +46,25 @@ def on_invoice_paid(sender: Any, event: Event, **kwargs: Any) -> None:
         charge_id=charge_id,
         card_fingerprint=fingerprint,
     )
-    if charge.get("amount_refunded") or charge.get("disputed"):
-        # The refund's own event came first: the reward it should have cancelled exists only now.
-        rewards_revoke_for_charge(charge_id=charge_id, note="Payment refunded")
+    # The refund's or dispute's own event came first: the reward it should have taken back
+    # exists only now.
+    if charge.get("disputed"):
+        rewards_revoke_for_charge(charge_id=charge_id, note="Payment disputed")
+    elif charge.get("amount_refunded"):
+        _revoke_for_refund(charge_id, charge)
+
+
+def _revoke_for_refund(charge_id: str, charge: dict[str, Any]) -> None:
+    rewards_revoke_for_refund(
+        charge_id=charge_id,
+        amount_cents=int(charge.get("amount") or 0),
+        amount_refunded_cents=int(charge.get("amount_refunded") or 0),
+    )
 
 
 def on_charge_refunded(sender: Any, event: Event, **kwargs: Any) -> None:
-    rewards_revoke_for_charge(charge_id=stripe_id(event_object(event)), note="Payment refunded")
+    charge = event_object(event)
+    _revoke_for_refund(stripe_id(charge), dict(charge))
 
 
 def on_charge_dispute_created(sender: Any, event: Event, **kwargs: Any) -> None:

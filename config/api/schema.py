@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
@@ -39,7 +40,9 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
         definition = build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer")  # noqa: S106
         definition["description"] = (
-            "A personal API key (`relay_live_…`), made on the API keys settings page. "
+            # The format this server issues (``relay_test_…`` outside live mode), not a fixed one.
+            f"A personal API key (`{settings.API_KEY_PREFIX}_{settings.API_KEY_ENVIRONMENT}_…`), "
+            "made on the API keys settings page. "
             "Each operation lists the scope it needs in `x-required-scopes`."
         )
         return definition

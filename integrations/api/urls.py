@@ -1,17 +1,17 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
-from rest_framework.routers import SimpleRouter
+from django.urls import URLPattern, URLResolver, path, re_path
 
-from integrations.api.views import ApiKeyRevokeApi, ApiKeyRotateApi, ApiKeyViewSet
+from integrations.api.views import ApiKeyDetailApi, ApiKeyListCreateApi, ApiKeyRevokeApi, ApiKeyRotateApi
 
 app_name = "integrations_api"
 
-router = SimpleRouter()
-router.register("api-keys", ApiKeyViewSet, basename="api-key")
+# The public id is base62; anything else in the path (a NUL byte, say) is not a key's URL: 404.
+PUBLIC_ID = r"(?P<public_id>[0-9A-Za-z]{1,16})"
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("api-keys/<str:public_id>/rotate/", ApiKeyRotateApi.as_view(), name="api-key-rotate"),
-    path("api-keys/<str:public_id>/revoke/", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
-    *router.urls,
+    path("api-keys/", ApiKeyListCreateApi.as_view(), name="api-key-list"),
+    re_path(rf"^api-keys/{PUBLIC_ID}/$", ApiKeyDetailApi.as_view(), name="api-key-detail"),
+    re_path(rf"^api-keys/{PUBLIC_ID}/rotate/$", ApiKeyRotateApi.as_view(), name="api-key-rotate"),
+    re_path(rf"^api-keys/{PUBLIC_ID}/revoke/$", ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
 ]

@@ -9,6 +9,7 @@ from accounts.models import SecurityEvent
 from accounts.tests.factories import StaffUserFactory
 from integrations import keys
 from integrations.models import ApiKey
+from integrations.tests.conftest import reauthenticate_api
 from integrations.tests.factories import bearer, issue_key
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +29,8 @@ def create(client: APIClient, **data):
     return client.post(URL, payload, format="json")
 
 
-def test_create_returns_the_full_key_once(user_api_client, user):
-    response = create(user_api_client, scopes=["posts:read", "profile:read"], expires_in_days=30)
+def test_create_returns_the_full_key_once(reauthed_api_client, user):
+    response = create(reauthed_api_client, scopes=["posts:read", "profile:read"], expires_in_days=30)
     assert response.status_code == 201
     assert response["Cache-Control"] == "no-store"
     body = response.json()
@@ -43,18 +44,54 @@ def test_create_returns_the_full_key_once(user_api_client, user):
     assert key.user == user
     assert (key.expires_at - key.created_at).days == 30
     # Never again: not in the list, not in the detail.
-    listed = user_api_client.get(URL).content.decode()
-    detail = user_api_client.get(f"{URL}{body['id']}/").content.decode()
+    listed = reauthed_api_client.get(URL).content.decode()
+    detail = reauthed_api_client.get(f"{URL}{body['id']}/").content.decode()
     assert token not in listed and token not in detail
     assert key.secret_hash not in listed and key.secret_hash not in detail
-    assert "key" not in user_api_client.get(f"{URL}{body['id']}/").json()
+    assert "key" not in reauthed_api_client.get(f"{URL}{body['id']}/").json()
     event = SecurityEvent.objects.get(user=user, kind=SecurityEvent.Kind.API_KEY_CREATED)
     assert event.detail == {"key": body["id"], "name": "Backup", "scopes": ["profile:read", "posts:read"]}
     assert token not in str(event.detail)
 
 
-def test_the_default_expiry_is_90_days(user_api_client):
-    body = create(user_api_client).json()
+def test_creating_or_rotating_a_key_needs_a_recent_reauthentication(user_api_client, user):
+    # A session alone (say, a stolen cookie) cannot mint a key.
+    error = error_of(create(user_api_client), 403)
+    assert error["code"] == "reauthentication_required"
+    assert not ApiKey.objects.exists()
+    old = issue_key(user).api_key
+    error = error_of(
+        user_api_client.post(f"{URL}{old.public_id}/rotate/", {"grace_hours": 1}, format="json"), 403
+    )
+    assert error["code"] == "reauthentication_required"
+    old.refresh_from_db()
+    assert old.grace_expires_at is None and ApiKey.objects.count() == 1
+    # Listing and revoking need no password.
+    assert user_api_client.get(URL).status_code == 200
+    assert user_api_client.post(f"{URL}{old.public_id}/revoke/").status_code == 200
+    # After the headless re-authentication the same session may.
+    reauthenticate_api(user_api_client)
+    assert create(user_api_client).status_code == 201
+
+
+def test_the_owner_gets_an_email_when_a_key_is_created_or_rotated(
+    reauthed_api_client, user, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        body = create(reauthed_api_client, name="Backup").json()
+    [message] = [m for m in mailoutbox if user.email in m.to]
+    assert "Backup" in message.subject
+    assert body["prefix"] in message.body and "/settings/api-keys/" in message.body
+    assert body["key"] not in message.body  # the secret itself never leaves in an e-mail
+    with django_capture_on_commit_callbacks(execute=True):
+        rotated = reauthed_api_client.post(f"{URL}{body['id']}/rotate/", {"grace_hours": 1}, format="json")
+    assert rotated.status_code == 201
+    assert len([m for m in mailoutbox if user.email in m.to]) == 2
+    assert "replacing" in mailoutbox[-1].body
+
+
+def test_the_default_expiry_is_90_days(reauthed_api_client):
+    body = create(reauthed_api_client).json()
     key = ApiKey.objects.get(public_id=body["id"])
     assert (key.expires_at - key.created_at).days == 90
 
@@ -72,15 +109,15 @@ def test_the_default_expiry_is_90_days(user_api_client):
         ({"name": "x" * 101}, "name"),
     ],
 )
-def test_bad_input_at_creation_is_400_naming_the_field(user_api_client, data, field):
-    error = error_of(create(user_api_client, **data), 400)
+def test_bad_input_at_creation_is_400_naming_the_field(reauthed_api_client, data, field):
+    error = error_of(create(reauthed_api_client, **data), 400)
     assert error["code"] == "invalid"
     assert field in error["fields"], error
     assert not ApiKey.objects.exists()
 
 
-def test_the_admin_scope_is_refused_to_non_staff(user_api_client):
-    error = error_of(create(user_api_client, scopes=["admin"]), 400)
+def test_the_admin_scope_is_refused_to_non_staff(reauthed_api_client):
+    error = error_of(create(reauthed_api_client, scopes=["admin"]), 400)
     assert error["fields"] == {"scopes": ["Only staff can give a key the admin scope."]}
     assert not ApiKey.objects.exists()
 
@@ -88,66 +125,66 @@ def test_the_admin_scope_is_refused_to_non_staff(user_api_client):
 def test_staff_may_create_an_admin_key():
     client = APIClient()
     client.force_login(StaffUserFactory())
+    reauthenticate_api(client)
     assert create(client, scopes=["admin"]).status_code == 201
 
 
-def test_the_plan_limits_the_number_of_active_keys(user_api_client, user):
+def test_the_plan_limits_the_number_of_active_keys(reauthed_api_client, user):
     from billing.entitlements import entitlements_for
 
     limit = entitlements_for(user=user).max_api_keys
     for n in range(limit):
-        assert create(user_api_client, name=f"Key {n}").status_code == 201
-    error = error_of(create(user_api_client, name="One too many"), 409)
+        assert create(reauthed_api_client, name=f"Key {n}").status_code == 201
+    error = error_of(create(reauthed_api_client, name="One too many"), 409)
     assert error["code"] == "api_key_limit_reached"
     assert error["limit"] == limit
     # Revoking one frees its slot.
     first = ApiKey.objects.filter(user=user).first()
-    assert user_api_client.delete(f"{URL}{first.public_id}/").status_code == 204
-    assert create(user_api_client, name="Replacement").status_code == 201
+    assert reauthed_api_client.post(f"{URL}{first.public_id}/revoke/").status_code == 200
+    assert create(reauthed_api_client, name="Replacement").status_code == 201
 
 
-def test_list_shows_only_my_keys_newest_first(user_api_client, user, other_user):
+def test_list_shows_only_my_keys_newest_first(reauthed_api_client, user, other_user):
     issue_key(other_user, name="Theirs")
     issue_key(user, name="Older")
     issue_key(user, name="Newer")
-    body = user_api_client.get(URL).json()
+    body = reauthed_api_client.get(URL).json()
     assert [k["name"] for k in body["results"]] == ["Newer", "Older"]
 
 
-def test_list_query_count_does_not_grow(user_api_client, user, django_assert_num_queries):
+def test_list_query_count_does_not_grow(reauthed_api_client, user, django_assert_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     issue_key(user, name="One")
-    user_api_client.get(URL)  # warm the session cache
+    reauthed_api_client.get(URL)  # warm the session cache
     with CaptureQueriesContext(connection) as one:
-        assert len(user_api_client.get(URL).json()["results"]) == 1
+        assert len(reauthed_api_client.get(URL).json()["results"]) == 1
     assert sum("integrations_apikey" in q["sql"] for q in one.captured_queries) == 1
     for n in range(5):
         issued = issue_key(user, name=f"Key {n}")
         issued.api_key.revoked_at = issued.api_key.created_at
         issued.api_key.save(update_fields=["revoked_at"])
     with django_assert_num_queries(len(one.captured_queries)):
-        assert len(user_api_client.get(URL).json()["results"]) == 6
+        assert len(reauthed_api_client.get(URL).json()["results"]) == 6
 
 
-def test_another_users_key_is_404_everywhere(user_api_client, other_user):
+def test_another_users_key_is_404_everywhere(reauthed_api_client, other_user):
     theirs = issue_key(other_user).api_key
     for method, path in [
         ("get", f"{URL}{theirs.public_id}/"),
-        ("delete", f"{URL}{theirs.public_id}/"),
         ("post", f"{URL}{theirs.public_id}/rotate/"),
         ("post", f"{URL}{theirs.public_id}/revoke/"),
     ]:
-        response = getattr(user_api_client, method)(path, {}, format="json")
+        response = getattr(reauthed_api_client, method)(path, {}, format="json")
         assert error_of(response, 404)["code"] == "not_found"
     theirs.refresh_from_db()
     assert theirs.is_usable and theirs.grace_expires_at is None
 
 
-def test_rotate_issues_a_new_key_and_keeps_the_old_one_for_the_grace_period(user_api_client, user):
+def test_rotate_issues_a_new_key_and_keeps_the_old_one_for_the_grace_period(reauthed_api_client, user):
     old = issue_key(user, scopes=["posts:read", "follows:read"], name="CI").api_key
-    response = user_api_client.post(f"{URL}{old.public_id}/rotate/", {"grace_hours": 6}, format="json")
+    response = reauthed_api_client.post(f"{URL}{old.public_id}/rotate/", {"grace_hours": 6}, format="json")
     assert response.status_code == 201
     body = response.json()
     assert body["name"] == "CI"
@@ -162,36 +199,46 @@ def test_rotate_issues_a_new_key_and_keeps_the_old_one_for_the_grace_period(user
     )
     assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.API_KEY_ROTATED).count() == 1
     # A key being rotated away cannot be rotated again.
-    again = user_api_client.post(f"{URL}{old.public_id}/rotate/", {"grace_hours": 1}, format="json")
+    again = reauthed_api_client.post(f"{URL}{old.public_id}/rotate/", {"grace_hours": 1}, format="json")
     assert error_of(again, 409)["code"] == "conflict"
 
 
 @pytest.mark.parametrize("grace", [25, -1, "later"])
-def test_rotate_refuses_a_grace_period_outside_0_to_24_hours(user_api_client, user, grace):
+def test_rotate_refuses_a_grace_period_outside_0_to_24_hours(reauthed_api_client, user, grace):
     old = issue_key(user).api_key
-    response = user_api_client.post(f"{URL}{old.public_id}/rotate/", {"grace_hours": grace}, format="json")
+    response = reauthed_api_client.post(
+        f"{URL}{old.public_id}/rotate/", {"grace_hours": grace}, format="json"
+    )
     assert "grace_hours" in error_of(response, 400)["fields"]
     old.refresh_from_db()
     assert old.grace_expires_at is None
 
 
-def test_revoke_by_post_or_delete_is_idempotent(user_api_client, user):
-    first = issue_key(user, name="A").api_key
-    response = user_api_client.post(f"{URL}{first.public_id}/revoke/")
+def test_revoke_is_idempotent_and_has_one_route(reauthed_api_client, user):
+    key = issue_key(user, name="A").api_key
+    response = reauthed_api_client.post(f"{URL}{key.public_id}/revoke/")
     assert response.status_code == 200
     assert response.json()["status"] == "revoked"
-    assert user_api_client.post(f"{URL}{first.public_id}/revoke/").status_code == 200
-    second = issue_key(user, name="B").api_key
-    assert user_api_client.delete(f"{URL}{second.public_id}/").status_code == 204
-    assert user_api_client.delete(f"{URL}{second.public_id}/").status_code == 204
-    assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.API_KEY_REVOKED).count() == 2
-    assert not ApiKey.objects.get(pk=second.pk).is_usable
+    assert reauthed_api_client.post(f"{URL}{key.public_id}/revoke/").status_code == 200
+    assert SecurityEvent.objects.filter(user=user, kind=SecurityEvent.Kind.API_KEY_REVOKED).count() == 1
+    assert not ApiKey.objects.get(pk=key.pk).is_usable
+    # One endpoint per operation: DELETE on the key is not a second way to revoke it.
+    other = issue_key(user, name="B").api_key
+    assert (
+        error_of(reauthed_api_client.delete(f"{URL}{other.public_id}/"), 405)["code"] == "method_not_allowed"
+    )
+    assert ApiKey.objects.get(pk=other.pk).is_usable
 
 
-def test_rotating_a_revoked_key_is_409(user_api_client, user):
+def test_a_malformed_key_id_is_404_not_500(reauthed_api_client):
+    for path in (f"{URL}%00/", f"{URL}%00/revoke/", f"{URL}ab-cd/rotate/"):
+        assert reauthed_api_client.post(path, {}, format="json").status_code == 404, path
+
+
+def test_rotating_a_revoked_key_is_409(reauthed_api_client, user):
     key = issue_key(user).api_key
-    user_api_client.delete(f"{URL}{key.public_id}/")
-    response = user_api_client.post(f"{URL}{key.public_id}/rotate/", {"grace_hours": 1}, format="json")
+    reauthed_api_client.post(f"{URL}{key.public_id}/revoke/")
+    response = reauthed_api_client.post(f"{URL}{key.public_id}/rotate/", {"grace_hours": 1}, format="json")
     assert error_of(response, 409)["code"] == "conflict"
 
 
@@ -205,7 +252,6 @@ def test_no_key_can_manage_keys(api_client, user):
         ("get", URL),
         ("post", URL),
         ("get", f"{URL}{mine.public_id}/"),
-        ("delete", f"{URL}{mine.public_id}/"),
         ("post", f"{URL}{mine.public_id}/rotate/"),
         ("post", f"{URL}{mine.public_id}/revoke/"),
     ]:

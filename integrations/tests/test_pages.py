@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 PAGE = "/settings/api-keys/"
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def test_the_page_needs_a_login(client):
     response = client.get(PAGE)
     assert response.status_code == 302
@@ -50,14 +44,45 @@ def test_staff_are_offered_the_admin_scope(client):
 
 def test_creating_a_key_shows_it_once_with_a_copy_button(signed_in, user):
     response = signed_in.post(PAGE, {"name": "Backup", "scopes": ["posts:read"], "expires_in_days": "30"})
-    assert response.status_code == 201
-    assert response["Cache-Control"] == "no-store"
-    html = response.content.decode()
+    # Post/redirect/get: the POST answers a redirect, so a reload cannot post the form again.
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    shown = signed_in.get(PAGE)
+    assert "no-store" in shown["Cache-Control"]
+    html = shown.content.decode()
     token = re.search(r'value="(relay_test_[0-9A-Za-z_]+)"', html).group(1)
     assert 'data-copy="#new-api-key"' in html
     key = ApiKey.objects.get(user=user)
     assert key.name == "Backup" and key.scopes == ["posts:read"]
-    assert token not in signed_in.get(PAGE).content.decode()
+    # Reloading the page shows the key no more, and makes no second key.
+    reloaded = signed_in.get(PAGE)
+    assert token not in reloaded.content.decode()
+    assert "no-store" in reloaded["Cache-Control"]
+    assert ApiKey.objects.filter(user=user).count() == 1
+
+
+def test_creating_a_key_asks_for_the_password_first_and_then_creates_it(client, user, mailoutbox):
+    from accounts.tests.factories import DEFAULT_PASSWORD
+
+    client.force_login(user)
+    data = {"name": "Backup", "scopes": ["posts:read"], "expires_in_days": "30"}
+    response = client.post(PAGE, data)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    assert not ApiKey.objects.exists()
+    # allauth replays the kept POST once the password is confirmed.
+    response = client.post(response["Location"], {"password": DEFAULT_PASSWORD}, follow=True)
+    assert ApiKey.objects.filter(user=user, name="Backup").count() == 1
+    assert re.search(r'value="(relay_test_[0-9A-Za-z_]+)"', response.content.decode())
+
+
+def test_rotating_asks_for_the_password_first(client, user):
+    client.force_login(user)
+    old = issue_key(user, name="CI").api_key
+    response = client.post(f"{PAGE}{old.public_id}/rotate/", {"grace_hours": "6"})
+    assert response["Location"].startswith("/accounts/reauthenticate/")
+    old.refresh_from_db()
+    assert old.status == ApiKey.Status.ACTIVE
+    assert ApiKey.objects.filter(user=user).count() == 1
 
 
 @pytest.mark.parametrize(
@@ -95,8 +120,8 @@ def test_the_plan_limit_shows_as_a_form_error(signed_in, user):
 def test_rotating_shows_the_new_key_and_keeps_the_old_for_the_grace(signed_in, user):
     old = issue_key(user, name="CI").api_key
     response = signed_in.post(f"{PAGE}{old.public_id}/rotate/", {"grace_hours": "6"})
-    assert response.status_code == 201
-    assert "replaces" in response.content.decode()
+    assert (response.status_code, response["Location"]) == (302, PAGE)
+    assert "replaces" in signed_in.get(PAGE).content.decode()
     old.refresh_from_db()
     assert old.status == ApiKey.Status.ROTATING
     assert ApiKey.objects.filter(user=user, rotated_from=old).count() == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -40,3 +42,18 @@ def test_anonymous_requests_are_counted_per_address(low_rates, user):
     assert [here.get(url).status_code for _ in range(3)] == [200] * 3
     _assert_throttled(here.get(url))
     assert elsewhere.get(url).status_code == 200
+
+
+def test_a_fresh_forwarded_header_per_request_does_not_escape_the_anonymous_rate(settings, user):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "60/min"}}
+    url = f"/api/v1/users/{user.handle}/"
+    client = APIClient(REMOTE_ADDR="10.0.0.2")  # the proxy
+    if time.time() % 60 > 45:  # the fixed window must not turn over during the 70 requests
+        time.sleep(60 - time.time() % 60 + 0.1)
+    statuses = [
+        # The client claims a new address each time; the proxy appends the one it saw.
+        client.get(url, HTTP_X_FORWARDED_FOR=f"198.18.{n // 250}.{n % 250 + 1}, 203.0.113.50").status_code
+        for n in range(70)
+    ]
+    assert statuses[:60] == [200] * 60
+    assert statuses[60:] == [429] * 10

@@ -40,3 +40,29 @@ def test_the_key_endpoints_refuse_keys_in_the_schema(schema):
     me = schema["paths"].get("/api/v1/me/")
     if me:  # the accounts API, when present
         assert me["get"]["x-required-scopes"] == ["profile:read"]
+
+
+def test_the_key_format_example_is_what_this_server_issues(schema, reauthed_api_client):
+    issued = reauthed_api_client.post(
+        "/api/v1/api-keys/", {"name": "Probe", "scopes": ["posts:read"]}, format="json"
+    ).json()["key"]
+    description = schema["components"]["securitySchemes"]["apiKeyAuth"]["description"]
+    prefix = "_".join(issued.split("_")[:2]) + "_"  # relay_test_ in the tests
+    assert f"`{prefix}…`" in description
+    assert "relay_live_" not in description
+
+
+def test_every_status_the_key_routes_answer_is_documented(schema):
+    paths = schema["paths"]
+    assert {"400", "403", "409"} <= set(paths["/api/v1/api-keys/"]["post"]["responses"])
+    assert "404" in paths["/api/v1/api-keys/{public_id}/"]["get"]["responses"]
+    assert {"400", "403", "404", "409"} <= set(
+        paths["/api/v1/api-keys/{public_id}/rotate/"]["post"]["responses"]
+    )
+    assert "404" in paths["/api/v1/api-keys/{public_id}/revoke/"]["post"]["responses"]
+    assert "delete" not in paths["/api/v1/api-keys/{public_id}/"]  # one revoke route
+    for operation in (
+        paths["/api/v1/api-keys/"]["post"],
+        paths["/api/v1/api-keys/{public_id}/rotate/"]["post"],
+    ):
+        assert "reauthentication_required" in operation["responses"]["403"]["description"]

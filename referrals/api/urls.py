@@ -6,9 +6,9 @@ from referrals.api import views
 
 app_name = "referrals_api"
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", views.ReferralListApi.as_view({"get": "list"}), name="list"),
+    path("", views.ReferralListApi.as_view(), name="list"),
     path("code/", views.ReferralCodeApi.as_view(), name="code"),
     path("stats/", views.ReferralStatsApi.as_view(), name="stats"),
     path("apply/", views.ReferralApplyApi.as_view(), name="apply"),
-    path("rewards/", views.RewardListApi.as_view({"get": "list"}), name="rewards"),
+    path("rewards/", views.RewardListApi.as_view(), name="rewards"),
 ]

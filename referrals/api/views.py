@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.auth import request_user
+from config.api import api_error
 from config.scopes import RequiredScopes
 from referrals.api.serializers import (
     ReferralAppliedOutputSerializer,
@@ -21,34 +22,44 @@ from referrals.api.serializers import (
     RewardOutputSerializer,
 )
 from referrals.cookies import request_hashes
-from referrals.selectors import referral_stats_for_user, referrals_for_referrer, rewards_for_user
+from referrals.links import referral_link_url, referral_share_text
+from referrals.models import Referral, Reward
+from referrals.selectors import referral_list_for_referrer, referral_stats_get_for_user, reward_list_for_user
 from referrals.services import referral_apply, referral_code_ensure
-from referrals.views import referral_link_url, share_text
 
 READ_ONLY = RequiredScopes(read="referrals:read")
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)  # noqa: S101 - IsAuthenticated ran first
-    return request.user
-
-
-@extend_schema(tags=["referrals"], description="Users you referred (e-mail masked), newest first.")
-class ReferralListApi(mixins.ListModelMixin, viewsets.GenericViewSet):
+class ReferralListApi(ListAPIView[Referral]):
     required_scopes = READ_ONLY
     serializer_class = ReferralOutputSerializer
 
-    def get_queryset(self) -> Any:
-        return referrals_for_referrer(user=_user(self.request))
+    def get_queryset(self) -> QuerySet[Referral]:
+        return referral_list_for_referrer(user=request_user(self.request))
+
+    @extend_schema(
+        operation_id="referrals_list",
+        tags=["referrals"],
+        description="Users you referred (e-mail masked), newest first.",
+    )
+    def get(self, request: Request) -> Response:
+        return self.list(request)
 
 
-@extend_schema(tags=["referrals"], description="Your rewards ledger, newest first.")
-class RewardListApi(mixins.ListModelMixin, viewsets.GenericViewSet):
+class RewardListApi(ListAPIView[Reward]):
     required_scopes = READ_ONLY
     serializer_class = RewardOutputSerializer
 
-    def get_queryset(self) -> Any:
-        return rewards_for_user(user=_user(self.request))
+    def get_queryset(self) -> QuerySet[Reward]:
+        return reward_list_for_user(user=request_user(self.request))
+
+    @extend_schema(
+        operation_id="referrals_rewards_list",
+        tags=["referrals"],
+        description="Your rewards ledger, newest first.",
+    )
+    def get(self, request: Request) -> Response:
+        return self.list(request)
 
 
 class ReferralCodeApi(APIView):
@@ -58,8 +69,8 @@ class ReferralCodeApi(APIView):
         tags=["referrals"], responses=ReferralCodeOutputSerializer, description="Your code and link."
     )
     def get(self, request: Request) -> Response:
-        code = referral_code_ensure(user=_user(request)).code
-        data = {"code": code, "url": referral_link_url(code), "share_text": share_text(code)}
+        code = referral_code_ensure(user=request_user(request)).code
+        data = {"code": code, "url": referral_link_url(code), "share_text": referral_share_text(code)}
         return Response(ReferralCodeOutputSerializer(data).data)
 
 
@@ -72,7 +83,7 @@ class ReferralStatsApi(APIView):
         description="Clicks on your link, sign-ups, paying referred users and credit (in cents).",
     )
     def get(self, request: Request) -> Response:
-        stats = referral_stats_for_user(user=_user(request))
+        stats = referral_stats_get_for_user(user=request_user(request))
         return Response(ReferralStatsOutputSerializer(stats).data)
 
 
@@ -85,17 +96,22 @@ class ReferralApplyApi(APIView):
         request=ReferralApplyInputSerializer,
         responses={
             201: ReferralAppliedOutputSerializer,
-            400: OpenApiResponse(description="Unknown code, own code, or the 14-day window has passed."),
-            409: OpenApiResponse(description="You already have a referrer."),
+            400: api_error(
+                "Unknown code (`unknown_code`), your own code (`self_referral`), a referral that would "
+                "go round in a circle (`circular_referral`), the window after sign-up has passed "
+                "(`apply_window_closed`), or you have already paid (`already_paying`)."
+            ),
+            409: api_error("You already have a referrer (`already_referred`)."),
         },
-        description="Applies a friend's referral code after sign-up (once, within the window). Not with API keys.",
+        description="Applies a friend's referral code after sign-up: once, within the window, and "
+        "before your first paid invoice. Not with API keys.",
     )
     def post(self, request: Request) -> Response:
         serializer = ReferralApplyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ip_hash, device_hash = request_hashes(request._request)
         referral = referral_apply(
-            user=_user(request),
+            user=request_user(request),
             code=serializer.validated_data["code"],
             ip_hash=ip_hash,
             device_hash=device_hash,

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import UserFactory
 from referrals.models import Referral
 from referrals.rewards import referral_conversion_record
-from referrals.services import click_record
+from referrals.services import referral_click_record
 from referrals.tests.factories import make_referral, referrer_code
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ def test_list_statuses(user_api_client, user):
 
 
 def test_stats(user_api_client, user):
-    click_record(code=referrer_code(user), visitor=None, ip_hash="", device_hash="")
+    referral_click_record(code=referrer_code(user), visitor=None, ip_hash="", device_hash="")
     referral = make_referral(referrer=user)
     referral_conversion_record(referred=referral.referred, invoice_id="in_1")
     body = user_api_client.get("/api/v1/referrals/stats/").json()

@@ -65,7 +65,7 @@ def test_apply_form_is_gone_after_the_window(client, user, other_user):
     user.save()
     client.force_login(user)
     response = client.get("/settings/referrals/")
-    assert "within 14 days of signing up" in response.content.decode()
+    assert "within 14 days of sign-up" in response.content.decode()
     response = client.post("/settings/referrals/", {"code": referrer_code(other_user)})
     assert "only be applied within 14 days" in response.content.decode()
     assert not Referral.objects.exists()

@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from billing.tests.factories import post_webhook
+from referrals import tasks
 from referrals.models import Referral, Reward
 from referrals.rewards import referral_checkout_discounts, rewards_grant_due
-from referrals.tasks import referral_rewards_grant_due
 from referrals.tests.factories import referrer_code, signup_payload
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_referred_user_pays_with_discount_and_referrer_is_credited_after_the_hol
     referral.refresh_from_db()
     assert referral.status == Referral.Status.REWARDED
     # Running the beat task again grants nothing twice.
-    referral_rewards_grant_due.delay()
+    tasks.rewards_grant_due.delay()
     assert _balance(referrer) == -700
 
     api_ref = APIClient()
@@ -292,3 +292,81 @@ def test_paying_with_the_disputed_test_card_never_earns_the_reward(billing):
     assert reward.status == Reward.Status.CANCELLED
     assert rewards_grant_due(now=timezone.now() + timedelta(days=30)) == 0
     assert _balance(referrer) == 0
+
+
+def test_a_code_cannot_be_applied_after_the_first_payment(billing):
+    referrer, customer = UserFactory(), UserFactory()
+    api = APIClient()
+    api.force_login(customer)
+    billing.checkout(api, "team_monthly")
+    response = api.post("/api/v1/referrals/apply/", {"code": referrer_code(referrer)}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "already_paying"
+    assert not Referral.objects.exists()
+    # The page no longer offers the form, and says why.
+    page = Client()
+    page.force_login(customer)
+    html = page.get("/settings/referrals/").content.decode()
+    assert "before your first payment" in html and 'name="code"' not in html
+
+
+def test_a_renewal_never_converts_a_referral_made_after_the_first_payment(billing):
+    from referrals.services import referral_attribute
+
+    referrer, customer = UserFactory(), UserFactory()
+    api = APIClient()
+    api.force_login(customer)
+    billing.checkout(api, "team_monthly")
+    # A referral the rules no longer allow (made by an older version, or by staff by hand).
+    referral_attribute(referred=customer, code=referrer_code(referrer), source=Referral.Source.APPLIED)
+    billing.stripe.advance(days=32)
+    billing.deliver()
+    paid = [
+        i for i in stripe.Invoice.list(customer=_paid_invoice(customer).customer).data if i.amount_paid > 0
+    ]
+    assert len(paid) == 2  # the first payment and the renewal
+    assert not Reward.objects.exists()
+    assert Referral.objects.get(referred=customer).converted_at is None
+
+
+def _granted_reward(billing) -> tuple[User, User, Reward]:
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+    billing.checkout(api, "team_monthly")
+    assert rewards_grant_due(now=timezone.now() + timedelta(days=15)) == 1
+    return referrer, referred, Reward.objects.get()
+
+
+def test_a_small_partial_refund_keeps_the_referrers_credit(billing):
+    referrer, referred, reward = _granted_reward(billing)
+    charge = stripe.Charge.retrieve(_paid_invoice(referred).charge)
+    stripe.Refund.create(charge=charge.id, amount=charge.amount * 49 // 100)  # under half
+    assert ("charge.refunded", 200) in billing.deliver()
+    reward.refresh_from_db()
+    assert reward.status == Reward.Status.GRANTED
+    assert _balance(referrer) == -500
+
+
+def test_partial_refunds_reaching_half_reverse_the_credit(billing):
+    referrer, referred, reward = _granted_reward(billing)
+    charge = stripe.Charge.retrieve(_paid_invoice(referred).charge)
+    stripe.Refund.create(charge=charge.id, amount=charge.amount // 4)
+    billing.deliver()
+    assert Reward.objects.get().status == Reward.Status.GRANTED  # 25% so far
+    stripe.Refund.create(charge=charge.id, amount=charge.amount * 30 // 100)  # 25% + 30%: over half
+    billing.deliver()
+    reward.refresh_from_db()
+    assert reward.status == Reward.Status.REVERSED
+    assert _referrer_balance_transactions(referrer) == [500, -500]
+    assert _balance(referrer) == 0
+
+
+def test_a_small_partial_refund_within_the_hold_keeps_the_pending_reward(billing):
+    referrer = UserFactory()
+    referred, api = _referred_user_via_link(referrer)
+    billing.checkout(api, "team_monthly")
+    charge = stripe.Charge.retrieve(_paid_invoice(referred).charge)
+    stripe.Refund.create(charge=charge.id, amount=100)
+    billing.deliver()
+    assert Reward.objects.get().status == Reward.Status.PENDING
+    assert rewards_grant_due(now=timezone.now() + timedelta(days=15)) == 1

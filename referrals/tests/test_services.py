@@ -10,19 +10,19 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from config.errors import ApplicationError, ConflictError
 from referrals.hashing import device_hash, ip_hash
-from referrals.lifecycle import erase_user, export_user
+from referrals.lifecycle import referrals_erase, referrals_export
 from referrals.models import Referral, Reward, UserSignal
 from referrals.rewards import referral_conversion_record, reward_cancel, reward_create_for_conversion
-from referrals.selectors import mask_email, referral_stats_for_user
+from referrals.selectors import mask_email, referral_stats_get_for_user
 from referrals.services import (
-    click_record,
     referral_apply,
     referral_approve,
     referral_attribute,
+    referral_click_record,
     referral_reject,
-    signup_record,
-    user_seen_record,
+    referral_signup_record,
     user_signal_record,
+    user_signal_record_seen,
 )
 from referrals.tests.factories import make_referral, referrer_code
 
@@ -82,7 +82,7 @@ def test_apply_within_the_window_in_lower_case(user, other_user):
 
 
 def test_same_ip_as_referrer_sign_up_is_flagged(user):
-    signup_record(user=user, ip_hash=ip_hash("203.0.113.1"), device_hash="")
+    referral_signup_record(user=user, ip_hash=ip_hash("203.0.113.1"), device_hash="")
     newcomer = UserFactory()
     referral = referral_attribute(
         referred=newcomer, code=referrer_code(user), source="typed", ip_hash=ip_hash("203.0.113.1")
@@ -92,13 +92,13 @@ def test_same_ip_as_referrer_sign_up_is_flagged(user):
 
 
 def test_same_ip_as_referrer_last_login_is_flagged(user):
-    user_seen_record(user=user, ip_hash=ip_hash("203.0.113.2"), device_hash="")
+    user_signal_record_seen(user=user, ip_hash=ip_hash("203.0.113.2"), device_hash="")
     referral = make_referral(referrer=user, ip="203.0.113.2")
     assert referral.flag_reasons == ["same_ip"]
 
 
 def test_same_device_is_flagged(user):
-    user_seen_record(user=user, ip_hash="", device_hash=device_hash("device-1"))
+    user_signal_record_seen(user=user, ip_hash="", device_hash=device_hash("device-1"))
     referral = referral_attribute(
         referred=UserFactory(), code=referrer_code(user), source="link", device_hash=device_hash("device-1")
     )
@@ -136,7 +136,7 @@ def test_old_signups_from_the_ip_do_not_count(user, settings):
 
 
 def test_a_clean_referral_is_not_flagged(user):
-    signup_record(user=user, ip_hash=ip_hash("203.0.113.9"), device_hash=device_hash("a"))
+    referral_signup_record(user=user, ip_hash=ip_hash("203.0.113.9"), device_hash=device_hash("a"))
     referral = referral_attribute(
         referred=UserFactory(),
         code=referrer_code(user),
@@ -191,7 +191,7 @@ def test_reward_creation_is_idempotent_through_the_constraint(user):
 
 def test_flagged_referral_earns_nothing_until_approved(user, other_user):
     staff = UserFactory(is_staff=True)
-    user_seen_record(user=user, ip_hash=ip_hash("203.0.113.5"), device_hash="")
+    user_signal_record_seen(user=user, ip_hash=ip_hash("203.0.113.5"), device_hash="")
     referral = make_referral(referrer=user, ip="203.0.113.5")
     assert referral_conversion_record(referred=referral.referred, invoice_id="in_1") is None
     assert not Reward.objects.exists()
@@ -228,14 +228,14 @@ def test_cancel_only_pending(user):
 def test_stats_count_clicks_signups_conversions_and_credit(user):
     code = referrer_code(user)
     for _ in range(3):
-        click_record(code=code, visitor=None, ip_hash="", device_hash="")
+        referral_click_record(code=code, visitor=None, ip_hash="", device_hash="")
     converted = make_referral(referrer=user)
     make_referral(referrer=user)
     rejected = make_referral(referrer=user)
     referral_reject(referral=rejected, actor=UserFactory(is_staff=True))
     referral_conversion_record(referred=converted.referred, invoice_id="in_1")
     Reward.objects.update(status=Reward.Status.GRANTED)
-    stats = referral_stats_for_user(user=user)
+    stats = referral_stats_get_for_user(user=user)
     assert (stats.clicks, stats.signups, stats.conversions) == (3, 2, 1)
     assert stats.credit_earned_cents == 500
 
@@ -252,17 +252,17 @@ def test_export_and_erase(user):
     referred = UserFactory(email="friend@example.com")
     referral = make_referral(referrer=user, referred=referred)
     referral_conversion_record(referred=referred, invoice_id="in_1")
-    exported = export_user(user)
+    exported = referrals_export(user=user)
     assert exported["code"] == referrer_code(user)
     assert exported["referrals"][0]["user"] == "fr***@e***.com"
     assert exported["rewards"][0]["amount_cents"] == 500
-    assert export_user(referred)["referred_by"] == f"@{user.handle}"
+    assert referrals_export(user=referred)["referred_by"] == f"@{user.handle}"
 
-    erase_user(referred)
+    referrals_erase(user=referred)
     referral.refresh_from_db()
     assert referral.referred is None  # the referrer keeps the line in their ledger
     assert Reward.objects.filter(beneficiary=user).count() == 1
-    erase_user(user)
+    referrals_erase(user=user)
     assert not Referral.objects.exists() and not Reward.objects.exists()
 
 
@@ -276,3 +276,39 @@ def test_demo_seed_is_idempotent():
     seed(users=users, stdout=io.StringIO())
     assert Referral.objects.get().referrer.handle == "alice"
     assert all(referrer_code(u) for u in users)
+
+
+def test_a_referral_that_would_close_a_circle_is_refused():
+    a, b = UserFactory(), UserFactory()
+    make_referral(referrer=a, referred=b)  # A brought B
+    with pytest.raises(ApplicationError) as exc:
+        referral_apply(user=a, code=referrer_code(b))  # now B's code for A
+    assert exc.value.code == "circular_referral"
+    assert list(Referral.objects.values_list("referrer", "referred")) == [(a.pk, b.pk)]
+
+
+def test_longer_circles_are_refused_too_and_chains_are_fine():
+    a, b, c, d = (UserFactory() for _ in range(4))
+    make_referral(referrer=a, referred=b)
+    make_referral(referrer=b, referred=c)
+    make_referral(referrer=c, referred=d)  # A → B → C → D
+    for code_owner in (b, c, d):
+        with pytest.raises(ApplicationError) as exc:
+            referral_apply(user=a, code=referrer_code(code_owner))
+        assert exc.value.code == "circular_referral"
+    assert not Referral.objects.filter(referred=a).exists()
+    # A code from outside the chain is fine: E → A makes a longer chain, not a circle.
+    e = UserFactory()
+    assert referral_apply(user=a, code=referrer_code(e)).referrer == e
+
+
+def test_the_api_refuses_a_circular_referral_with_a_clear_error(user):
+    from rest_framework.test import APIClient
+
+    friend = UserFactory()
+    make_referral(referrer=user, referred=friend)
+    client = APIClient()
+    client.force_login(user)
+    response = client.post("/api/v1/referrals/apply/", {"code": referrer_code(friend)}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "circular_referral"

@@ -8,18 +8,18 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from referrals.cookies import referral_cookie_code, request_hashes
-from referrals.services import signup_record, user_seen_record
+from referrals.services import referral_signup_record, user_signal_record_seen
 
 
 def record_signup(*, request: HttpRequest | None, user: User, typed_code: str = "") -> None:
     """Attribution at sign-up: the typed code first, else the link's cookie."""
     if request is None:
-        signup_record(user=user, ip_hash="", device_hash="")
+        referral_signup_record(user=user, ip_hash="", device_hash="")
         return
     ip_hash, device_hash = request_hashes(request)
     if not typed_code:
         typed_code = str(request.POST.get("referral_code", "")) if request.method == "POST" else ""
-    signup_record(
+    referral_signup_record(
         user=user,
         ip_hash=ip_hash,
         device_hash=device_hash,
@@ -41,4 +41,4 @@ def on_user_logged_in(
     if user is None or request is None or not hasattr(request, "META"):
         return
     ip_hash, device_hash = request_hashes(request)
-    user_seen_record(user=user, ip_hash=ip_hash, device_hash=device_hash)
+    user_signal_record_seen(user=user, ip_hash=ip_hash, device_hash=device_hash)
