@@ -93,13 +93,16 @@ class Browser:
     def url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base_url}{path}"
 
-    def goto(self, path: str, *, status: int = 200, name: str | None = None) -> Response | None:
-        """Opens ``path``, asserts its status, then checks the page (see ``check``)."""
+    def goto(
+        self, path: str, *, status: int = 200, name: str | None = None, axe: bool = True
+    ) -> Response | None:
+        """Opens ``path``, asserts its status, then checks the page (see ``check``; ``axe=False``
+        only for the vendored API docs UIs, whose markup is not ours)."""
         self.allowed_statuses = {status} if status >= 400 else set()
         response = self.page.goto(self.url(path))
         assert response is not None
         assert response.status == status, f"{path}: {response.status}, expected {status}"
-        self.check(name or path)
+        self.check(name or path, axe=axe)
         return response
 
     @property
@@ -107,7 +110,7 @@ class Browser:
         return re.sub(r"^https?://[^/]+", "", self.page.url)
 
     # --- checks ---------------------------------------------------------------------------------
-    def check(self, name: str) -> None:
+    def check(self, name: str, *, axe: bool = True) -> None:
         """Asserts the page as it is now: nothing failed, nothing blocked, nothing too wide, no
         serious accessibility violation; saves a screenshot."""
         self.page.wait_for_load_state("load")
@@ -122,7 +125,8 @@ class Browser:
                 "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
             )
             assert widths[0] <= widths[1], f"{name}: page is {widths[0]} px wide on a {widths[1]} px screen"
-        self.assert_accessible(name)
+        if axe:
+            self.assert_accessible(name)
         self.allowed_statuses = set()
 
     def assert_accessible(self, name: str) -> None:
@@ -163,8 +167,8 @@ class Browser:
 
     def on_request_failed(self, request: Request) -> None:
         failure = request.failure or ""
-        if "ERR_ABORTED" in failure and request.resource_type == "document":
-            return  # a navigation replaced by another (a redirect to a file download, a new goto)
+        if "ERR_ABORTED" in failure:
+            return  # cut short by the next navigation (or a download), not failed
         self.problems.append(f"request failed: {request.method} {request.url} ({failure})")
 
     # --- people -----------------------------------------------------------------------------
@@ -172,7 +176,7 @@ class Browser:
         self.goto("/accounts/login/")
         self.page.get_by_label("Email").fill(email)
         self.page.get_by_label("Password").fill(password)
-        self.page.get_by_role("button", name="Sign in").click()
+        self.page.get_by_role("button", name="Sign In", exact=True).click()
         self.page.wait_for_load_state("load")
         self.check(f"after login {email}")
 
@@ -218,3 +222,14 @@ def _browser_settings(settings: Any) -> None:
     """The live server runs in this process, so test settings reach it."""
     assert django_settings.TESTING
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+
+
+@pytest.fixture
+def stand_in(stripe_local: Any, settings: Any) -> Any:
+    """The Stripe stand-in for this test, its hosted pages allowed as form targets like Stripe's."""
+    policy = {**settings.CONTENT_SECURITY_POLICY}
+    directives = {**policy["DIRECTIVES"]}
+    directives["form-action"] = [*directives["form-action"], stripe_local.base_url]
+    policy["DIRECTIVES"] = directives
+    settings.CONTENT_SECURITY_POLICY = policy
+    return stripe_local
