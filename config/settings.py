@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserSessionsMiddleware",  # allauth's, throttled to once a minute
     "django_htmx.middleware.HtmxMiddleware",
@@ -110,6 +112,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
             ],
+            # Presentational filters (relative times) usable in every template without {% load %}.
+            "builtins": ["config.templatetags.ui"],
         },
     },
 ]
@@ -428,6 +432,47 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_SUBSCRIBER_MODEL = "accounts.User"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+
+# --- Content-Security-Policy and Permissions-Policy ------------------------------------------------
+# django-csp: only the project's own scripts and styles run, no inline
+# code, no eval (htmx's eval is off in templates/base.html's htmx-config). Every page passes it in
+# the browser suite (browser_tests/). The API docs pages relax style-src for Redoc/Swagger UI's
+# injected styles (config/urls.py).
+CSP_MEDIA_ORIGINS: list[str] = env.list("DJANGO_CSP_MEDIA_ORIGINS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *CSP_MEDIA_ORIGINS],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # Checkout and the billing portal are reached by redirects, which form-action allows only
+        # to listed origins: Stripe's, or the stand-in's in development and tests.
+        "form-action": ["'self'", "https://checkout.stripe.com", "https://billing.stripe.com"]
+        + ([STRIPE_API_HOST] if STRIPE_USE_LOCAL else []),
+    }
+}
+# Powerful browser features the product never uses are off; passkeys and the copy button stay on.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+    "browsing-topics": [],
+    "clipboard-write": ["self"],
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+}
 
 # --- Product settings -------------------------------------------------------------------------
 BILLING_GRACE_PERIOD_DAYS = env.int("BILLING_GRACE_PERIOD_DAYS", default=7)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from allauth.account.decorators import secure_admin_login
+from allauth.headless.spec.views import OpenAPIHTMLView
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from config.views import favicon, healthz
 from referrals.views import ReferralSignupView
@@ -15,6 +17,8 @@ from referrals.views import ReferralSignupView
 # The admin signs in through the site's own login (two-factor, rate limits, security log):
 # anonymous visitors are sent to it, signed-in non-staff get a 403.
 admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+
+_DOCS_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]}
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -31,11 +35,23 @@ urlpatterns = [
     # allauth's sign-up page, which shows the referral link's code (before allauth's own route).
     path("accounts/signup/", ReferralSignupView.as_view(), name="account_signup"),
     path("accounts/", include("allauth.urls")),
+    # allauth's specification page (Redoc), with the docs pages' relaxed style policy.
+    path("_allauth/openapi.html", csp_update(_DOCS_CSP)(OpenAPIHTMLView.as_view())),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The docs pages' bundles inject <style> elements (and Redoc a blob: worker): only these pages
+    # relax the CSP for that. Swagger's start-up script is served by the split view, not inline.
+    path(
+        "api/docs/",
+        csp_update(_DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
+    path(
+        "api/redoc/",
+        csp_update(_DOCS_CSP)(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("settings/", include("accounts.urls")),
     path("billing/", include("billing.urls")),

@@ -1,0 +1,82 @@
+"""Every page, signed out and signed in, passes the common checks at both sizes (console, failed
+requests, CSP, width, axe-core; see conftest.Browser.check)."""
+
+from __future__ import annotations
+
+import pytest
+
+from browser_tests.conftest import Browser
+from social.tests.factories import make_follow, make_post, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PUBLIC_PAGES = [
+    "/",
+    "/explore/",
+    "/billing/pricing/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+    "/search/?q=hello",
+    "/@alice",
+    "/@alice/followers/",
+    "/tags/relay/",
+]
+DOCS_PAGES = ["/api/docs/", "/api/redoc/", "/_allauth/openapi.html"]
+
+SIGNED_IN_PAGES = [
+    "/",
+    "/explore/",
+    "/notifications/",
+    "/bookmarks/",
+    "/search/?q=relay",
+    "/search/?q=ali&type=users",
+    "/search/?q=rel&type=tags",
+    "/@alice",
+    "/@bob",
+    "/@bob/following/",
+    "/settings/",
+    "/settings/profile/",
+    "/settings/notifications/",
+    "/settings/account/",
+    "/settings/security/",
+    "/settings/relationships/",
+    "/settings/api-keys/",
+    "/settings/referrals/",
+    "/billing/",
+    "/billing/pricing/",
+    "/accounts/email/",
+    "/accounts/password/change/",
+    "/accounts/2fa/",
+    "/accounts/sessions/",
+]
+
+
+def _world() -> None:
+    alice = make_user(handle="alice", email="alice@example.com")
+    bob = make_user(handle="bob", email="bob@example.com")
+    make_follow(alice, bob)
+    make_follow(bob, alice)
+    post = make_post(bob, "Hello from #relay, @alice " + "averyveryverylongunbrokenword" * 8)
+    make_post(alice, "Second post #relay")
+    assert post.pk
+
+
+def test_public_pages(browser: Browser) -> None:
+    _world()
+    for path in PUBLIC_PAGES:
+        browser.goto(path)
+    for path in DOCS_PAGES:
+        browser.goto(path, axe=False)
+
+
+def test_signed_in_pages(browser: Browser) -> None:
+    _world()
+    browser.log_in("alice@example.com")
+    for path in SIGNED_IN_PAGES:
+        browser.goto(path)
+
+
+def test_missing_page_is_branded(browser: Browser) -> None:
+    browser.goto("/no-such-page/", status=404)
+    assert "not found" in browser.text().lower()
