@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
 from config.errors import ApplicationError
-from social import moderation
+from social import moderation, services
 from social.models import ModerationAction, Post, Report
+
+_TEXT_FIELDS = ("text", "content_warning")
 
 
 class ModerationActionInline(admin.TabularInline):
@@ -31,6 +34,12 @@ def _staff(request: HttpRequest) -> User:
     return user
 
 
+def _reported_user(report: Report) -> User:
+    if report.target_user is None:
+        raise ApplicationError(f"The account @{report.target_handle} no longer exists.")
+    return report.target_user
+
+
 def _each(
     modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Report], action: Any, done: str
 ) -> None:
@@ -47,13 +56,14 @@ def _each(
 
 @admin.register(Report)
 class ReportAdmin(admin.ModelAdmin):
-    list_display = ("id", "created_at", "status", "reason", "target_user", "reporter", "post_excerpt")
+    list_display = ("id", "created_at", "status", "reason", "target_handle", "reporter", "post_excerpt")
     list_filter = ("status", "reason")
-    search_fields = ("target_user__handle", "reporter__handle", "comment", "post__text")
+    search_fields = ("target_handle", "reporter__handle", "comment", "post__text")
     ordering = ("status", "created_at")
     readonly_fields = (
         "reporter",
         "target_user",
+        "target_handle",
         "post",
         "post_text",
         "reason",
@@ -97,7 +107,7 @@ class ReportAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda r: moderation.moderation_warn_user(
-                moderator=_staff(request), user=r.target_user, report=r
+                moderator=_staff(request), user=_reported_user(r), report=r
             ),
             "Warned",
         )
@@ -109,7 +119,7 @@ class ReportAdmin(admin.ModelAdmin):
             request,
             queryset,
             lambda r: moderation.moderation_suspend_user(
-                moderator=_staff(request), user=r.target_user, report=r
+                moderator=_staff(request), user=_reported_user(r), report=r
             ),
             "Suspended",
         )
@@ -137,9 +147,9 @@ class ReportAdmin(admin.ModelAdmin):
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "kind", "moderator", "target_user", "report", "post")
+    list_display = ("created_at", "kind", "moderator", "target_handle", "report", "post")
     list_filter = ("kind",)
-    search_fields = ("target_user__handle", "moderator__handle", "note")
+    search_fields = ("target_handle", "moderator__handle", "note")
     list_select_related = ("moderator", "target_user", "report", "post")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -165,6 +175,24 @@ class PostAdmin(admin.ModelAdmin):
     @admin.display(description="Text")
     def excerpt(self, obj: Post) -> str:
         return obj.text[:60]
+
+    def save_model(self, request: HttpRequest, obj: Post, form: forms.ModelForm, change: bool) -> None:
+        """A change of text or content warning goes through the author's edit service
+        (history, mentions, hashtags, HTML); other fields are saved as they are."""
+        edited = [name for name in form.changed_data if name in _TEXT_FIELDS]
+        if not (change and edited):
+            super().save_model(request, obj, form, change)
+            return
+        others = [name for name in form.changed_data if name not in _TEXT_FIELDS]
+        if others:
+            obj.save(update_fields=others)
+        try:
+            services.post_edit_by_staff(
+                moderator=_staff(request), post_id=obj.pk, text=obj.text, content_warning=obj.content_warning
+            )
+        except ApplicationError as exc:
+            self.message_user(request, f"The text was not changed: {exc.message}", messages.ERROR)
+        obj.refresh_from_db()
 
     @admin.action(description="Hide selected posts")
     def hide(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:

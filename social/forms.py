@@ -50,7 +50,9 @@ class ReplyForm(forms.Form):
     text = forms.CharField(
         required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Write a reply"})
     )
-    visibility = forms.ChoiceField(choices=Post.Visibility.choices, initial=Post.Visibility.PUBLIC)
+    # The view sets the initial value to the parent's (services.reply_visibility_default);
+    # left empty, the service uses that too, and it refuses anything wider.
+    visibility = forms.ChoiceField(choices=Post.Visibility.choices, required=False)
 
 
 class PostEditForm(forms.Form):

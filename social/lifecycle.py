@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.db import transaction
@@ -30,7 +31,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def social_export(user: User) -> dict[str, Any]:
+def social_export(*, user: User) -> dict[str, Any]:
     """Everything the user wrote or decided here, as JSON."""
     posts = [
         {
@@ -75,11 +76,13 @@ def social_export(user: User) -> dict[str, Any]:
     }
 
 
-def social_erase(user: User) -> None:
+def social_erase(*, user: User) -> None:
     """Removes the user's social data before the user row goes.
 
     Counters on other people's posts are corrected, image files are deleted after commit.
     Replies other people wrote to the user's posts go with the thread (they cascade).
+    Reports and moderation actions about the user stay, with the handle they had (moderation
+    history outlives the account).
     """
     for post_id in Like.objects.filter(user=user).values_list("post_id", flat=True):
         Post.objects.filter(pk=post_id, like_count__gt=0).update(like_count=F("like_count") - 1)
@@ -111,12 +114,10 @@ def social_erase(user: User) -> None:
     Post.objects.filter(author=user).delete()
 
     def delete_files() -> None:
-        storage = PostImage._meta.get_field("image").storage  # type: ignore[attr-defined]
+        storage = PostImage._meta.get_field("image").storage
         for name in names:
-            try:
+            with contextlib.suppress(OSError):  # already gone: nothing left to delete
                 storage.delete(name)
-            except OSError:
-                pass
 
     if names:
         transaction.on_commit(delete_files)

@@ -19,10 +19,24 @@ def _require_staff(moderator: User) -> None:
 
 
 def _record(
-    *, moderator: User, kind: str, target_user: User, report: Report | None, post: Post | None, note: str
+    *,
+    moderator: User,
+    kind: str,
+    target_user: User | None,
+    report: Report | None,
+    post: Post | None,
+    note: str,
 ) -> ModerationAction:
     return ModerationAction.objects.create(
-        moderator=moderator, kind=kind, target_user=target_user, report=report, post=post, note=note
+        moderator=moderator,
+        kind=kind,
+        target_user=target_user,
+        target_handle=target_user.handle
+        if target_user is not None
+        else (report.target_handle if report else ""),
+        report=report,
+        post=post,
+        note=note,
     )
 
 

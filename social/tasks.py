@@ -1,29 +1,31 @@
-"""Celery tasks of the social app: timeline fan-out. Idempotent, retried with backoff."""
+"""Celery tasks of the social app: each has the name of the ``social.feeds.fanout`` service it
+runs and only calls it. Idempotent, retried with backoff.
+
+``timeline_trim`` runs hourly: see CELERY_BEAT_SCHEDULE in config/settings.py.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from social import services
-
-# timeline_trim runs hourly: see CELERY_BEAT_SCHEDULE in config/settings.py.
+from social.feeds import fanout
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def timeline_fan_out_post(post_id: int) -> int:
-    return services.timeline_fan_out_post_now(post_id=post_id)
+    return fanout.timeline_fan_out_post(post_id=post_id)
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def timeline_fan_out_repost(repost_id: int) -> int:
-    return services.timeline_fan_out_repost_now(repost_id=repost_id)
+    return fanout.timeline_fan_out_repost(repost_id=repost_id)
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def timeline_backfill(owner_id: int, followee_id: int) -> int:
-    return services.timeline_backfill_now(owner_id=owner_id, followee_id=followee_id)
+    return fanout.timeline_backfill(owner_id=owner_id, followee_id=followee_id)
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def timeline_trim() -> int:
-    return services.timeline_trim()
+    return fanout.timeline_trim()

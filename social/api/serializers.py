@@ -1,7 +1,8 @@
 """Input and output serializers of the social API.
 
-Output serializers describe (for the OpenAPI schema) the dicts that ``social.selectors`` builds;
-list endpoints return those dicts as they are (no per-row serializer work on the hot path).
+Output serializers describe (for the OpenAPI schema) the dicts that ``social.presenters`` builds;
+endpoints return those dicts as they are (no per-row serializer work on the hot path), and
+``tests/test_presenters.py`` checks that each serializer names exactly its presenter's keys.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from social.models import Notification, Post, Report
 
 class PostCreateInputSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=False)
-    visibility = serializers.ChoiceField(choices=Post.Visibility.choices, default=Post.Visibility.PUBLIC)
+    visibility = serializers.ChoiceField(
+        choices=Post.Visibility.choices,
+        required=False,
+        help_text="Public when omitted; for a reply, the parent's (a reply is never more visible).",
+    )
     content_warning = serializers.CharField(allow_blank=True, required=False, default="", max_length=200)
     reply_to_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     images = serializers.ListField(child=serializers.FileField(), required=False, default=list, max_length=10)
@@ -26,7 +31,11 @@ class PostCreateInputSerializer(serializers.Serializer):
 
 class ReplyCreateInputSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=False)
-    visibility = serializers.ChoiceField(choices=Post.Visibility.choices, default=Post.Visibility.PUBLIC)
+    visibility = serializers.ChoiceField(
+        choices=Post.Visibility.choices,
+        required=False,
+        help_text="The parent's when omitted; never more visible than the parent.",
+    )
     content_warning = serializers.CharField(allow_blank=True, required=False, default="", max_length=200)
 
 
@@ -96,6 +105,9 @@ class PostOutputSerializer(serializers.Serializer):
     liked = serializers.BooleanField()
     reposted = serializers.BooleanField()
     bookmarked = serializers.BooleanField()
+    repostable = serializers.BooleanField(
+        help_text="Whether it can be reposted (public posts of public accounts)."
+    )
     images = ImageOutputSerializer(many=True)
 
 

@@ -228,7 +228,7 @@ def test_notifications_flow(user, other_user):
     results = client.get("/api/v1/notifications/").json()["results"]
     assert {n["kind"] for n in results} == {"like", "follow"}
     assert results[0]["actor"]["handle"] == other_user.handle
-    groups = client.get("/api/v1/notifications/groups/").json()
+    groups = client.get("/api/v1/notifications/groups/").json()["results"]
     assert {(g["kind"], g["count"]) for g in groups} == {("like", 1), ("follow", 1)}
     assert client.post(f"/api/v1/notifications/{results[0]['id']}/read/").status_code == 204
     assert client.get("/api/v1/notifications/unread-count/").json() == {"unread": 1}

@@ -13,7 +13,8 @@ from django.utils import timezone
 from accounts.services import user_deactivate
 from accounts.tests.factories import StaffUserFactory
 from config.api import KeysetCursor
-from social import moderation, selectors, services
+from social import moderation, services
+from social.feeds import home as feed_home
 from social.models import Post, TimelineEntry
 from social.tests.factories import after_commit, make_follow, make_post, make_user, png_upload
 from social.tests.test_visibility import EXPECTED_LISTS, api, world  # noqa: F401 - world is a fixture
@@ -202,14 +203,14 @@ def test_statement_and_orm_definition_agree_for_every_relation(world):  # noqa: 
         return [(entry, at, json.loads(item) if item else None) for entry, at, item in rows]
 
     for viewer in [author, *people.values()]:
-        newest = selectors._home_rows_postgres(viewer_id=viewer.pk, cursor=KeysetCursor.start(), limit=3)
+        newest = feed_home._home_rows_postgres(viewer_id=viewer.pk, cursor=KeysetCursor.start(), limit=3)
         cursors = [KeysetCursor.start()]
         if newest:
             entry, at, _ = newest[-1]
             cursors += [KeysetCursor(at, entry), KeysetCursor(at, entry, newer=True)]
         for cursor in cursors:
-            statement = selectors._home_rows_postgres(viewer_id=viewer.pk, cursor=cursor, limit=20)
-            reference = selectors._home_rows_orm(user=viewer, cursor=cursor, limit=20)
+            statement = feed_home._home_rows_postgres(viewer_id=viewer.pk, cursor=cursor, limit=20)
+            reference = feed_home._home_rows_orm(user=viewer, cursor=cursor, limit=20)
             assert parsed(statement) == parsed(reference), (viewer.handle, cursor)
 
 

@@ -217,7 +217,7 @@ def test_replies_thread_and_counts():
     assert root.reply_count == 1
     assert Notification.objects.filter(recipient=alice, kind="reply", post=reply).exists()
     assert Notification.objects.filter(recipient=bob, kind="reply", post=nested).exists()
-    rows = selectors.thread_rows(viewer=bob, post=root)
+    rows = selectors.post_list_thread(viewer=bob, post=root)
     assert [(r["id"], r["depth"]) for r in rows] == [(reply.pk, 0), (nested.pk, 1)]
 
 
@@ -285,14 +285,14 @@ def test_mark_read():
     alice, bob = make_user(), make_user()
     services.follow_create(follower=bob, followee=alice)
     services.like_create(user=bob, post_id=make_post(alice, "x").pk)
-    assert selectors.notifications_unread_count(user=alice) == 2
+    assert selectors.notification_unread_count(user=alice) == 2
     first = Notification.objects.filter(recipient=alice).first()
     services.notification_mark_read(user=alice, notification_id=first.pk)
-    assert selectors.notifications_unread_count(user=alice) == 1
+    assert selectors.notification_unread_count(user=alice) == 1
     with pytest.raises(NotFoundError):
         services.notification_mark_read(user=bob, notification_id=first.pk)
     services.notification_mark_all_read(user=alice)
-    assert selectors.notifications_unread_count(user=alice) == 0
+    assert selectors.notification_unread_count(user=alice) == 0
 
 
 # --- Rate limits, suspension, moderation ----------------------------------------------------
@@ -404,7 +404,7 @@ def test_notification_groups():
     for _ in range(3):
         services.like_create(user=make_user(), post_id=post.pk)
     services.follow_create(follower=make_user(), followee=alice)
-    groups = selectors.notification_groups(user=alice)
+    groups = list(selectors.notification_group_list(user=alice))
     assert {(g["kind"], g["post_id"], g["count"]) for g in groups} == {
         ("like", post.pk, 3),
         ("follow", None, 1),

@@ -199,7 +199,7 @@ def test_notifications_never_from_blocked_or_muted():
     make_post(muted, f"hey @{owner.handle}")
     services.like_create(user=blocked, post_id=post.pk)
     services.block_create(blocker=owner, blocked=blocked)
-    assert selectors.notifications_unread_count(user=owner) == 0
+    assert selectors.notification_unread_count(user=owner) == 0
     assert api(owner).get("/api/v1/notifications/").json()["results"] == []
 
 

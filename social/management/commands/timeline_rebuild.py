@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from accounts.models import User
-from social.services import timeline_rebuild
+from social.feeds.fanout import timeline_rebuild
 
 
 class Command(BaseCommand):

@@ -1,0 +1,308 @@
+"""The home timeline read: one hand-written statement per page, items written as JSON by
+PostgreSQL, keyset cursors (see social/README.md, "Home feed").
+
+The statement must mean what ``visible_posts_q``, ``post_queryset_for_feeds`` and
+``presenters.post_present`` mean: its post JSON is built from ``POST_SQL``, whose keys are
+the presenter's (``tests/test_presenters.py``), the visibility tests run on it, and
+``tests/test_home_feed.py`` compares its pages with ``_home_rows_orm`` (the same page through
+the ORM, which SQLite uses) for every relation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+from django.db.models import F, Q
+from rest_framework.utils.encoders import JSONEncoder
+
+from accounts.models import User
+from config.api import KeysetCursor
+from social import presenters
+from social.models import Mute, TimelineEntry
+from social.selectors.posts import post_list_from_rows, post_queryset_for_feeds, post_values
+from social.selectors.visibility import active_mutes_q
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """A page of the viewer's home timeline, newest first, and the cursors around it.
+
+    ``items_json`` holds each item as JSON text in the API's ``TimelineItem`` shape: on
+    PostgreSQL the database writes it, so the API sends it as it is; pages call ``items()``.
+    Entries the viewer may no longer see are left out, so a page may hold fewer items than its
+    size; the cursors follow the timeline's own rows, so paging stays stable.
+    """
+
+    items_json: list[str]
+    next: KeysetCursor | None
+    previous: KeysetCursor | None
+
+    def items(self) -> list[dict[str, Any]]:
+        """The items as dicts, with datetimes (for templates)."""
+        items = [json.loads(item) for item in self.items_json]
+        for item in items:
+            item["created_at"] = datetime.fromisoformat(item["created_at"])
+            post = item["post"]
+            post["created_at"] = datetime.fromisoformat(post["created_at"])
+            if post["edited_at"]:
+                post["edited_at"] = datetime.fromisoformat(post["edited_at"])
+        return items
+
+
+# (entry id, entry created_at in microseconds, item JSON or None when the viewer may not see it)
+_TimelineRow = tuple[int, int, str | None]
+
+
+def home_feed_page(*, user: User, cursor: KeysetCursor | None = None, size: int = 20) -> TimelinePage:
+    """One page of ``user``'s home timeline: their own and followed people's posts and reposts.
+
+    Reads the precomputed ``TimelineEntry`` rows (fan-out on write): on PostgreSQL one prepared
+    statement reads the page's range of the ``(owner, -created_at, -id)`` index and, for those
+    rows only, the posts with the viewer's flags and images, re-checking visibility, blocks and
+    mutes (posts deleted or hidden since, by suspended authors, across a block, no longer
+    visible after an unfollow, by muted people, and reposts by muted or suspended people are
+    left out).
+    """
+    started = cursor is not None
+    cursor = cursor or KeysetCursor.start()
+    if connection.vendor == "postgresql":
+        rows = _home_rows_postgres(viewer_id=int(user.pk), cursor=cursor, limit=size + 1)
+    else:
+        rows = _home_rows_orm(user=user, cursor=cursor, limit=size + 1)
+    more, rows = len(rows) > size, rows[:size]
+    if cursor.newer:
+        rows.reverse()
+    items = [item for _, _, item in rows if item is not None]
+    if not rows:
+        return TimelinePage(items_json=[], next=None, previous=None)
+    (first_id, first_at, _), (last_id, last_at, _) = rows[0], rows[-1]
+    older = KeysetCursor(created_at_us=last_at, id=last_id)
+    newer = KeysetCursor(created_at_us=first_at, id=first_id, newer=True)
+    if cursor.newer:
+        return TimelinePage(items_json=items, next=older, previous=newer if more else None)
+    return TimelinePage(items_json=items, next=older if more else None, previous=newer if started else None)
+
+
+def _iso(column: str) -> str:
+    """SQL for a timestamp as the API writes it (DRF: ISO 8601 in UTC with a "Z", no fraction
+    when there are no microseconds); NULL stays NULL."""
+    utc = f"{column} AT TIME ZONE 'UTC'"
+    return (
+        f"CASE WHEN mod(extract(microseconds FROM {column})::bigint, 1000000) = 0 "
+        f"""THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') """
+        f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END"""
+    )
+
+
+# SQL for each key of ``presenters.post_present``, over ``social_post p``, its author
+# ``accounts_user u`` and profile ``accounts_profile pr``; ``%(v)s`` is the viewer.
+POST_SQL: dict[str, str] = {
+    "id": "p.id",
+    "author": (
+        "json_build_object('id', p.author_id, 'handle', u.handle,"
+        " 'display_name', COALESCE(NULLIF(pr.display_name, ''), u.handle),"
+        " 'avatar_url', CASE WHEN pr.avatar_small <> '' THEN %(media)s::text || pr.avatar_small"
+        " ELSE %(default_avatar)s::text END)"
+    ),
+    "text": "p.text",
+    "html": "p.html",
+    "visibility": "p.visibility",
+    "content_warning": "p.content_warning",
+    "reply_to_id": "p.reply_to_id",
+    "root_id": "p.root_id",
+    "is_pinned": "p.is_pinned",
+    "created_at": _iso("p.created_at"),
+    "edited_at": _iso("p.edited_at"),
+    "like_count": "p.like_count",
+    "reply_count": "p.reply_count",
+    "repost_count": "p.repost_count",
+    "liked": "EXISTS (SELECT 1 FROM social_like l WHERE l.post_id = p.id AND l.user_id = %(v)s::bigint)",
+    "reposted": "EXISTS (SELECT 1 FROM social_repost r WHERE r.post_id = p.id AND r.user_id = %(v)s::bigint)",
+    "bookmarked": (
+        "EXISTS (SELECT 1 FROM social_bookmark b WHERE b.post_id = p.id AND b.user_id = %(v)s::bigint)"
+    ),
+    "repostable": "(p.visibility = 'public' AND NOT COALESCE(pr.is_private, false))",
+    "images": (
+        "COALESCE((SELECT json_agg(json_build_object('url', %(media)s::text || i.image, 'width', i.width,"
+        " 'height', i.height, 'alt_text', i.alt_text) ORDER BY i.position, i.id)"
+        " FROM social_postimage i WHERE i.post_id = p.id), '[]'::json)"
+    ),
+}
+# The timeline item around it: keys of ``presenters.timeline_item_present``, over the entry ``t``
+# and the reposter ``ru``/``rpr``.
+ITEM_SQL: dict[str, str] = {
+    "id": "t.id",
+    "created_at": _iso("t.created_at"),
+    "reposted_by": (
+        "CASE WHEN t.reposter_id IS NULL THEN NULL ELSE json_build_object("
+        "'handle', ru.handle, 'display_name', COALESCE(NULLIF(rpr.display_name, ''), ru.handle)) END"
+    ),
+    "post": "vp.post",
+}
+
+
+def _json_object(fields: dict[str, str]) -> str:
+    return "json_build_object(" + ", ".join(f"'{key}', {expr}" for key, expr in fields.items()) + ")"
+
+
+# The home feed in one hand-written statement: the ORM spends longer building the equivalent
+# query (visibility, blocks, mutes, flags, JSON) than PostgreSQL spends running it. Mutes end
+# at statement_timestamp(), the clock the ORM's timezone.now() reads, not now() (the start of
+# the transaction, which may be older than a mute that just ran out).
+_HOME_SQL = """
+WITH page AS MATERIALIZED (
+    SELECT t.id, t.created_at, t.post_id, t.actor_id, t.reposter_id
+    FROM social_timelineentry t
+    WHERE t.owner_id = %(v)s::bigint AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
+    ORDER BY t.created_at {order}, t.id {order}
+    LIMIT %(limit)s::integer
+)
+SELECT t.id, (extract(epoch FROM t.created_at) * 1000000)::bigint,
+       CASE WHEN vp.post IS NULL
+                 OR NOT COALESCE(ru.is_active, true)
+                 OR (t.actor_id <> %(v)s::bigint AND EXISTS (
+                     SELECT 1 FROM social_mute m WHERE m.muter_id = %(v)s::bigint AND m.muted_id = t.actor_id
+                        AND (m.expires_at IS NULL OR m.expires_at > statement_timestamp())))
+            THEN NULL
+            ELSE {item}::text
+       END
+FROM page t
+LEFT JOIN LATERAL (
+    SELECT {post} AS post
+    FROM social_post p
+    JOIN accounts_user u ON u.id = p.author_id
+    LEFT JOIN accounts_profile pr ON pr.user_id = p.author_id
+    WHERE p.id = t.post_id
+      AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND u.is_active
+      AND NOT EXISTS (SELECT 1 FROM social_block bl
+                      WHERE (bl.blocker_id = %(v)s::bigint AND bl.blocked_id = p.author_id)
+                         OR (bl.blocker_id = p.author_id AND bl.blocked_id = %(v)s::bigint))
+      AND (p.author_id = %(v)s::bigint
+           OR NOT EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = %(v)s::bigint AND m.muted_id = p.author_id
+                          AND (m.expires_at IS NULL OR m.expires_at > statement_timestamp())))
+      AND (p.author_id = %(v)s::bigint
+           OR (p.visibility = 'public' AND NOT COALESCE(pr.is_private, false))
+           OR (p.visibility IN ('public', 'followers')
+               AND EXISTS (SELECT 1 FROM social_follow f
+                           WHERE f.follower_id = %(v)s::bigint AND f.followee_id = p.author_id))
+           OR EXISTS (SELECT 1 FROM social_mention mn WHERE mn.post_id = p.id AND mn.user_id = %(v)s::bigint))
+) vp ON true
+LEFT JOIN accounts_user ru ON ru.id = t.reposter_id
+LEFT JOIN accounts_profile rpr ON rpr.user_id = t.reposter_id
+ORDER BY t.created_at {order}, t.id {order}
+"""
+# Whitespace collapsed: psycopg caches its parse of statements up to 4 KB only.
+_HOME_SQL_OLDER, _HOME_SQL_NEWER = (
+    " ".join(
+        _HOME_SQL.format(
+            compare=compare, order=order, item=_json_object(ITEM_SQL), post=_json_object(POST_SQL)
+        ).split()
+    )
+    for compare, order in (("<", "DESC"), (">", "ASC"))
+)
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """A server-side-binding psycopg cursor whose statements are prepared on first use."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        # Needs a prepare_threshold that is not None (config/settings.py), or psycopg ignores it.
+        return super().execute(query, params, prepare=True)
+
+
+class _LoggedCursor(psycopg.Cursor[Any]):
+    """The same statement unprepared: psycopg keeps no query text for a prepared execution,
+    which Django's query log (DEBUG, tests' query counts) needs."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        # Even if this connection has prepared it already.
+        return super().execute(query, params, prepare=False)
+
+
+def _prepared_cursor() -> Any:
+    """A Django cursor over a ``_PreparingCursor`` (over a ``_LoggedCursor`` while Django logs
+    queries: DEBUG, tests' query counts).
+
+    Django's own cursors bind parameters client-side, so PostgreSQL would plan ``_HOME_SQL``
+    afresh on every request (at 1M posts planning cost more than running it, bench/RESULTS.md).
+    Prepared, each connection plans it once.
+    """
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    if connection.queries_logged:
+        raw: Any = _LoggedCursor(connection.connection)  # the stubs expect a wrapper; Django wraps it
+        return connection.make_debug_cursor(raw)
+    return connection.make_cursor(_PreparingCursor(connection.connection))  # type: ignore[arg-type]
+
+
+def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> list[_TimelineRow]:
+    params = {
+        "v": viewer_id,
+        "at": cursor.created_at,
+        "id": cursor.id,
+        "limit": limit,
+        "media": settings.MEDIA_URL,
+        "default_avatar": presenters.default_avatar_url(),
+    }
+    with _prepared_cursor() as db:
+        db.execute(_HOME_SQL_NEWER if cursor.newer else _HOME_SQL_OLDER, params)
+        return db.fetchall()
+
+
+def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_TimelineRow]:
+    """What ``_home_rows_postgres`` returns, through the ORM (SQLite, and the tests' reference)."""
+    at = cursor.created_at
+    entries = TimelineEntry.objects.filter(owner_id=user.pk)
+    if cursor.newer:
+        entries = entries.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=cursor.id)).order_by(
+            "created_at", "id"
+        )
+    else:
+        entries = entries.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=cursor.id)).order_by(
+            "-created_at", "-id"
+        )
+    page = list(
+        entries.values(
+            "id",
+            "created_at",
+            "post_id",
+            "actor_id",
+            reposter_handle=F("reposter__handle"),
+            reposter_name=F("reposter__profile__display_name"),
+            reposter_active=F("reposter__is_active"),
+        )[:limit]
+    )
+    post_ids = {entry["post_id"] for entry in page}
+    posts = {
+        post["id"]: post
+        for post in post_list_from_rows(
+            post_values(post_queryset_for_feeds(user).filter(pk__in=post_ids), user)
+        )
+    }
+    muted = set(Mute.objects.filter(active_mutes_q(), muter_id=user.pk).values_list("muted_id", flat=True))
+    rows: list[_TimelineRow] = []
+    for entry in page:
+        post = posts.get(entry["post_id"])
+        item = None
+        muted_actor = entry["actor_id"] in muted and entry["actor_id"] != user.pk
+        if post is not None and entry["reposter_active"] is not False and not muted_actor:
+            reposter = entry["reposter_handle"]
+            item = presenters.timeline_item_present(
+                id=entry["id"],
+                created_at=entry["created_at"],
+                reposted_by=presenters.reposter_present(handle=reposter, display_name=entry["reposter_name"])
+                if reposter
+                else None,
+                post=post,
+            )
+        position = KeysetCursor.at(entry["created_at"], entry["id"])
+        rows.append(
+            (entry["id"], position.created_at_us, json.dumps(item, cls=JSONEncoder) if item else None)
+        )
+    return rows

@@ -1,0 +1,48 @@
+"""Notifications: created by the other services, read and cleared by their recipient."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from config.errors import NotFoundError
+from social.models import Notification, Post
+from social.selectors.visibility import block_exists_between, mute_exists
+
+
+def notification_create(
+    *, recipient: User, actor: User, kind: str, post: Post | None = None
+) -> Notification | None:
+    """Notifies ``recipient`` unless they switched the kind off, block/mute ``actor``, or it is themself.
+
+    The same (actor, kind, post) is notified once while unread, so like/unlike/like is no spam.
+    Callers make sure the recipient may see ``post`` (what the notification would quote).
+    """
+    if recipient.pk == actor.pk or not recipient.is_active:
+        return None
+    profile = getattr(recipient, "profile", None)
+    if profile is not None and not profile.wants_notification(kind):
+        return None
+    if block_exists_between(a_id=recipient.pk, b_id=actor.pk):
+        return None
+    if mute_exists(muter_id=recipient.pk, muted_id=actor.pk):
+        return None
+    existing = Notification.objects.filter(
+        recipient=recipient, actor=actor, kind=kind, post=post, read_at__isnull=True
+    ).first()
+    if existing is not None:
+        return existing
+    return Notification.objects.create(recipient=recipient, actor=actor, kind=kind, post=post)
+
+
+@transaction.atomic
+def notification_mark_read(*, user: User, notification_id: int) -> None:
+    updated = Notification.objects.filter(pk=notification_id, recipient=user).update(read_at=timezone.now())
+    if not updated:
+        raise NotFoundError("No such notification.")
+
+
+@transaction.atomic
+def notification_mark_all_read(*, user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
