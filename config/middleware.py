@@ -1,4 +1,5 @@
-"""Project-wide middleware: request ids with one access-log line, and the user's time zone."""
+"""Project-wide middleware: request ids with one access-log line, private responses kept out
+of caches, and the user's time zone."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.functional import empty
 from django.utils.module_loading import import_string
 
 from config.logging import request_id_var
@@ -35,26 +38,59 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
         started = time.perf_counter()
+        status = 500  # what the client gets if the handler itself fails
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            user = getattr(request, "user", None)
+            status = response.status_code
+            return response
+        finally:
             access_log.info(
                 "%s %s %s",
                 request.method,
                 request.path,
-                response.status_code,
+                status,
                 extra={
                     "method": request.method,
                     "path": request.path,
-                    "status": response.status_code,
+                    "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                    "user_id": _loaded_user_id(request),
                 },
             )
-            return response
-        finally:
             request_id_var.reset(token)
+
+
+def _loaded_user_id(request: HttpRequest) -> int | None:
+    """The signed-in user's id if the request already loaded its user, else None. Never loads
+    the session itself: after the response that is a cache or database round trip that can
+    fail (Redis or PostgreSQL down) and would cost the request its log line."""
+    user = request.__dict__.get("user")
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return user.pk if user.is_authenticated else None
+
+
+class PrivateCacheMiddleware:
+    """Responses to a signed-in request (session or API key) that say nothing about caching get
+    ``Cache-Control: private, no-store``: a shared cache or the browser's back/forward history
+    must not keep a settings page, a notification list or a new API key.
+
+    Views that set their own ``Cache-Control`` keep it. Media under ``MEDIA_URL`` are left to
+    the view serving them; static files are answered by WhiteNoise before this runs.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Cache-Control" in response or request.path.startswith(settings.MEDIA_URL):
+            return response
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 # The signed-in user's time zone, kept in their session so no request loads the profile for it.

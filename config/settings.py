@@ -26,12 +26,10 @@ TESTING = env.bool("DJANGO_TESTING", default="pytest" in sys.modules)
 
 _INSECURE_KEY = "django-insecure-local-development-key-never-use-in-production"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_INSECURE_KEY if (DEBUG or TESTING) else "")
-if not (DEBUG or TESTING):
-    if not SECRET_KEY or SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY must be set to a random value of at least 50 characters "
-            "when DJANGO_DEBUG is off."
-        )
+if not (DEBUG or TESTING) and (not SECRET_KEY or SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 50):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set to a random value of at least 50 characters when DJANGO_DEBUG is off."
+    )
 
 ALLOWED_HOSTS: list[str] = env.list(
     "DJANGO_ALLOWED_HOSTS",
@@ -73,11 +71,13 @@ INSTALLED_APPS = [
     "billing",
     "referrals",
     "integrations",
+    "config.apps.PlatformConfig",
 ]
 
 MIDDLEWARE = [
     "accounts.middleware.ClientIpMiddleware",  # first: every later reader sees the one client IP
     "config.middleware.RequestIdMiddleware",
+    "config.guards.RequestGuardMiddleware",  # NUL bytes, deep JSON, bodies over the limit: 4xx
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.PrivateCacheMiddleware",  # signed-in answers: Cache-Control private, no-store
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -94,6 +95,8 @@ MIDDLEWARE = [
     "accounts.middleware.UserSessionsMiddleware",  # allauth's, throttled to once a minute
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.UserTimezoneMiddleware",
+    # Innermost, so it sees what views raise: a lost database connection retries a read, else 503.
+    "config.faults.DatabaseFaultMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -143,11 +146,15 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     # django-redis keeps one connection pool per process; Django's own RedisCache builds a new
     # client on every call (~0.2 ms each, bench/RESULTS.md).
+    # config.cache wraps it: when Redis is down every call is answered from this process's
+    # memory (sessions then load from PostgreSQL, rate limits count per process), see there.
     CACHES = {
         "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="relay"),
+            # Fail fast: an unreachable Redis costs at most this once per retry pause.
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
 else:
@@ -162,6 +169,16 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
+# A publish to a broker that is down fails within ~1 s and the task runs inline instead
+# (config.celery.ResilientTask), rather than holding the request for kombu's default retries.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 # Every periodic task, in one place (run by `celery -A config beat`).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "billing-reconcile": {"task": "billing.tasks.billing_reconcile", "schedule": crontab(hour=3, minute=20)},
@@ -325,6 +342,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# CSRF failures answer in the API's error shape under /api/ and /_allauth/ (config.http_errors).
+CSRF_FAILURE_VIEW = "config.http_errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # Proxies: how many proxies of ours stand in front of the app, each appending the address it saw
@@ -360,6 +379,8 @@ REST_FRAMEWORK = {
         "config.api.permissions.HasRequiredScopes",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.DefaultCursorPagination",
+    # OPTIONS on a view that takes no input answers without describing any (DRF's asserts).
+    "DEFAULT_METADATA_CLASS": "config.api.metadata.ApiMetadata",
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.ScopedAutoSchema",

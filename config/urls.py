@@ -20,6 +20,12 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 _DOCS_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]}
 
+# Errors outside DRF's views: JSON under /api/ and /_allauth/, branded pages elsewhere.
+handler400 = "config.http_errors.bad_request"
+handler403 = "config.http_errors.permission_denied"
+handler404 = "config.http_errors.not_found"
+handler500 = "config.http_errors.server_error"
+
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("social.api.urls")),

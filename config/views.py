@@ -14,7 +14,14 @@ from django.views.decorators.http import require_GET
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database (and Redis, where configured) answer; 503 otherwise."""
+    """``{"status": "ok" | "degraded" | "error", "checks": {...}}``.
+
+    - ``ok`` (200): the database and Redis (where configured) answer;
+    - ``degraded`` (200): the database answers, Redis does not. The product still serves every
+      page (config.cache, config.celery fail over), so a load balancer must keep this instance:
+      Redis is shared, a 503 here would take every instance out at once for a cache outage;
+    - ``error`` (503): the database does not answer; nothing can be served.
+    """
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
@@ -24,15 +31,25 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # noqa: BLE001 - any failure means "down"
         checks["database"] = f"error: {type(exc).__name__}"
     if settings.REDIS_URL:
-        try:
-            cache.set("healthz", "1", 5)
-            checks["redis"] = "ok" if cache.get("healthz") == "1" else "error: no answer"
-        except Exception as exc:  # noqa: BLE001
-            checks["redis"] = f"error: {type(exc).__name__}"
-    healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
-    )
+        checks["redis"] = _redis_check()
+    if checks["database"] != "ok":
+        status, code = "error", 503
+    elif all(value == "ok" for value in checks.values()):
+        status, code = "ok", 200
+    else:
+        status, code = "degraded", 200
+    return JsonResponse({"status": status, "checks": checks}, status=code)
+
+
+def _redis_check() -> str:
+    ping = getattr(cache, "ping", None)  # config.cache.ResilientRedisCache: Redis itself
+    try:
+        if ping is not None:
+            return "ok" if ping() else "error: unreachable"
+        cache.set("healthz", "1", 5)
+        return "ok" if cache.get("healthz") == "1" else "error: no answer"
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {type(exc).__name__}"
 
 
 @require_GET

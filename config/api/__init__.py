@@ -25,12 +25,38 @@ from config.errors import ApplicationError, NotFoundError, RateLimitedError
 
 
 class DefaultCursorPagination(CursorPagination):
-    """Stable pages for lists that grow: new rows never shift the next page."""
+    """Stable pages for lists that grow: new rows never shift the next page.
+
+    ``page_size`` outside 1..``max_page_size`` (or not a number) is refused with 400, as the
+    schema says (DRF silently falls back to the default or clamps); a tampered ``cursor`` is
+    DRF's 404 "Invalid cursor.", documented on every paginated list by ``ScopedAutoSchema``.
+    """
 
     page_size = 20
     max_page_size = 100
     page_size_query_param = "page_size"
     ordering = "-created_at"
+
+    def get_page_size(self, request: Request) -> int:
+        return page_size_from(request, default=self.page_size, maximum=self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size, default=self.page_size)
+        return parameters
+
+
+def page_size_from(request: Request, *, default: int, maximum: int, param: str = "page_size") -> int:
+    """The ``?page_size=`` of a paginated list: ``default`` without one; 400 unless it is a
+    whole number from 1 to ``maximum``. For hand-written pages (KeysetCursor) too."""
+    raw = request.query_params.get(param)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
+        raise exceptions.ValidationError({param: [f"A whole number from 1 to {maximum}."]})
+    return int(raw)
 
 
 def _flatten_fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -3,7 +3,10 @@
 ``ScopedAutoSchema`` (settings ``DEFAULT_SCHEMA_CLASS``) adds to every operation:
 - ``x-required-scopes``: the scope an API key needs for it (empty when keys are refused);
 - a line in its description saying the same in words;
-- the error responses every endpoint can give (401, 403, 429) in the project's error shape.
+- the error responses every endpoint can give in the project's error shape: 400 (malformed
+  input, e.g. a NUL in the address: ``config.guards``), 401, 403, 429, 503 (the database
+  dropped the connection: ``config.faults``); 404 where the path names an object or the list is
+  paginated (a tampered cursor); 413 and 415 where the operation takes a body.
 """
 
 from __future__ import annotations
@@ -19,9 +22,17 @@ from config.api import ApiErrorSerializer
 from config.scopes import RequiredScopes
 
 ERROR_RESPONSES = {
+    "400": "The input is not valid (see `fields`), or the request is malformed.",
     "401": "Not signed in, or the API key is unknown, malformed, expired or revoked.",
     "403": "Not allowed; for an API key, the key lacks the required scope.",
     "429": "Rate limited; see the Retry-After header.",
+    "503": "The service is briefly unavailable; retry after the Retry-After header's seconds.",
+}
+NOT_FOUND = "No such object (or not visible to you)."
+INVALID_CURSOR = "Invalid cursor: `cursor` is not one this list gave out."
+BODY_RESPONSES = {
+    "413": "The request body is over the upload limit.",
+    "415": "The body's media type or charset is not supported.",
 }
 
 
@@ -73,7 +84,14 @@ class ScopedAutoSchema(AutoSchema):
     def _add_error_responses(self, operation: dict[str, Any]) -> None:
         component = self.resolve_serializer(ApiErrorSerializer, "response")
         responses = operation.setdefault("responses", {})
-        for status_code, description in ERROR_RESPONSES.items():
+        errors = dict(ERROR_RESPONSES)
+        if "{" in self.path:
+            errors["404"] = NOT_FOUND
+        elif self._is_list_view() and self._get_paginator() is not None:
+            errors["404"] = INVALID_CURSOR
+        if self.method in ("POST", "PUT", "PATCH"):
+            errors.update(BODY_RESPONSES)
+        for status_code, description in errors.items():
             responses.setdefault(
                 status_code,
                 {"description": description, "content": {"application/json": {"schema": component.ref}}},

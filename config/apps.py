@@ -1,0 +1,16 @@
+"""The platform as a Django app: its start-up hooks."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PlatformConfig(AppConfig):
+    name = "config"
+    label = "platform"
+    verbose_name = "Platform"
+
+    def ready(self) -> None:
+        from config.api.fields import refuse_non_string_text  # needs the app registry (DRF)
+
+        refuse_non_string_text()

@@ -1,0 +1,70 @@
+"""A database connection lost mid-request is never a bare 500.
+
+PostgreSQL can drop a connection at any moment (restart, failover, ``pg_terminate_backend``,
+an idle timeout on a proxy). ``CONN_HEALTH_CHECKS`` only catches the ones that died *between*
+requests. For one that dies during a request:
+
+- an idempotent read (GET, HEAD) is run once more on a fresh connection: the user sees the page;
+- anything else, or a read that fails again, answers 503 with ``Retry-After`` (JSON under
+  ``/api/``): the write may or may not have happened, and only the client can decide to retry.
+
+``process_exception`` sees what views (and the rendering of their templates) raise; a fault
+outside a view (a middleware loading the session) reaches ``config.http_errors.server_error``,
+which answers the same 503.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+
+from config.http_errors import database_unavailable, is_connection_fault
+
+logger = logging.getLogger(__name__)
+_RETRIED = "_relay_db_retried"
+
+
+class DatabaseFaultMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_connection_fault(exception):
+            return None
+        if connection.in_atomic_block:
+            # Only inside a test's wrapping transaction (the project does not use
+            # ATOMIC_REQUESTS): the connection cannot be replaced under it.
+            return database_unavailable(request)
+        connection.close()  # the next query opens a fresh connection
+        if request.method in ("GET", "HEAD") and not getattr(request, _RETRIED, False):
+            setattr(request, _RETRIED, True)
+            logger.warning(
+                "Database connection lost during %s %s; retrying once", request.method, request.path
+            )
+            try:
+                return _run_view_again(request)
+            except Exception as exc:
+                if not is_connection_fault(exc):
+                    raise
+                connection.close()
+        logger.warning("Database connection lost during %s %s; answered 503", request.method, request.path)
+        return database_unavailable(request)
+
+
+def _run_view_again(request: HttpRequest) -> HttpResponse:
+    """The view of ``request`` once more, its template rendered here (a lazy queryset may be
+    what reaches the database)."""
+    match = request.resolver_match
+    if match is None:  # pragma: no cover - process_exception runs only after resolving
+        raise RuntimeError("no view to retry")
+    response = match.func(request, *match.args, **match.kwargs)
+    render = getattr(response, "render", None)
+    if callable(render) and not getattr(response, "is_rendered", True):
+        response = render()
+    return response
