@@ -67,7 +67,8 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "allauth.headless",
     "djstripe",
-    # Project
+    # Project (platform first: the outbox imports no feature app)
+    "outbox",
     "accounts",
     "social",
     "billing",
@@ -159,6 +160,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 # Every periodic task, in one place (run by `celery -A config beat`).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "outbox-send-due": {"task": "outbox.tasks.email_send_due", "schedule": 60.0},
     "billing-reconcile": {"task": "billing.tasks.billing_reconcile", "schedule": crontab(hour=3, minute=20)},
     "integrations-api-key-expiry-warnings": {
         "task": "integrations.tasks.api_key_expiry_warnings_send",
@@ -267,6 +269,19 @@ HEADLESS_FRONTEND_URLS = {
 # --- E-mail ------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Every e-mail (allauth's and Django's included) is recorded in the outbox in the caller's
+# transaction, then delivered after commit by a Celery task through the transport EMAIL_URL
+# names, retried with back-off, swept every minute if a task is lost (outbox/services.py).
+# Under pytest Django swaps EMAIL_BACKEND for locmem; outbox/tests put the outbox back.
+EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"
+OUTBOX_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+if TESTING:
+    OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # tests read mail.outbox
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_SWEEP_GRACE_SECONDS = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

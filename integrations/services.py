@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -26,6 +25,7 @@ from config.errors import ApplicationError, ConflictError
 from config.scopes import SCOPES, STAFF_ONLY_SCOPES
 from integrations import keys
 from integrations.models import ApiKey, ApiKeyAddress
+from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ def api_key_address_note(*, api_key: ApiKey, ip_address: str, request: HttpReque
     return created
 
 
-def _send_expiry_warning(api_key_id: int) -> None:
+def _enqueue_expiry_warning(api_key_id: int) -> None:
     api_key = ApiKey.objects.select_related("user").get(pk=api_key_id)
     context = {
         "api_key": api_key,
@@ -237,23 +237,25 @@ def _send_expiry_warning(api_key_id: int) -> None:
         "site_name": settings.SITE_NAME,
         "manage_url": f"{settings.SITE_URL}/settings/api-keys/",
     }
-    send_mail(
-        subject=render_to_string("integrations/email/key_expiring_subject.txt", context).strip(),
-        message=render_to_string("integrations/email/key_expiring_message.txt", context),
-        from_email=None,
-        recipient_list=[api_key.user.email],
+    email_enqueue(
+        to=api_key.user.email,
+        subject=render_to_string("integrations/email/key_expiring_subject.txt", context),
+        text=render_to_string("integrations/email/key_expiring_message.txt", context),
+        dedupe_key=f"integrations:api-key-expiry:{api_key.pk}",
     )
 
 
 @transaction.atomic
 def api_key_expiry_warning_send(*, api_key: ApiKey) -> bool:
     """E-mails the owner that the key expires within 7 days, once per key (the claim on
-    ``expiry_warning_sent_at`` is a conditional UPDATE, so two workers never both send)."""
+    ``expiry_warning_sent_at`` is a conditional UPDATE, so two workers never both send). The
+    e-mail is an outbox row in the same transaction as the claim: delivered after commit and
+    retried until the SMTP server accepts it, so a claimed warning is never lost."""
     claimed = ApiKey.objects.filter(pk=api_key.pk, expiry_warning_sent_at__isnull=True).update(
         expiry_warning_sent_at=timezone.now()
     )
     if claimed:
-        transaction.on_commit(lambda: _send_expiry_warning(api_key.pk))
+        _enqueue_expiry_warning(api_key.pk)
     return bool(claimed)
 
 
