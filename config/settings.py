@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 import environ
 from celery.schedules import crontab
@@ -68,6 +70,7 @@ INSTALLED_APPS = [
     "allauth.headless",
     "djstripe",
     # Project (platform first: the outbox imports no feature app)
+    "config",  # the platform itself: management commands (media_to_bucket)
     "outbox",
     "accounts",
     "social",
@@ -297,8 +300,45 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Uploaded media: an S3-compatible bucket (S3, R2, MinIO, a Railway bucket) when one is named by
+# STORAGE_URL (s3://<key>:<secret>@<bucket>?endpoint_url=...&region=...) or the AWS_* variables;
+# otherwise the local disk (the embedded default only: on Railway a deploy loses it). Objects
+# are private; config.storage.media_url signs short-lived URLs for them.
+_STORAGE = env.url("STORAGE_URL", default="")
+_STORAGE_QUERY = dict(parse_qsl(_STORAGE.query)) if _STORAGE.scheme else {}
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default=_STORAGE.hostname or "")
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default=unquote(_STORAGE.username or ""))
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default=unquote(_STORAGE.password or ""))
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=_STORAGE_QUERY.get("endpoint_url", ""))
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default=_STORAGE_QUERY.get("region", ""))
+# Custom endpoints (R2, MinIO, Railway) take bucket-in-path URLs; AWS itself the virtual host.
+AWS_S3_ADDRESSING_STYLE = env.str(
+    "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "auto"
+)
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
+MEDIA_PUBLIC_URL_SECONDS = env.int("MEDIA_PUBLIC_URL_SECONDS", default=24 * 3600)
+# A CDN (or public bucket domain) in front of the bucket, for public media: unsigned URLs there.
+MEDIA_PUBLIC_BASE_URL = env.str("MEDIA_PUBLIC_BASE_URL", default="").rstrip("/")
+MEDIA_STORAGE: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "access_key": AWS_ACCESS_KEY_ID or None,
+            "secret_key": AWS_SECRET_ACCESS_KEY or None,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "region_name": AWS_S3_REGION_NAME or None,
+            "addressing_style": AWS_S3_ADDRESSING_STYLE,
+            "signature_version": "s3v4",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
