@@ -15,9 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 from djstripe.models import Customer, Subscription
 
@@ -39,6 +37,7 @@ from billing.selectors import (
 )
 from billing.stripe_client import stripe_errors
 from config.errors import ApplicationError, ConflictError, NotFoundError
+from outbox.services import email_enqueue
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -268,15 +267,10 @@ def _record_once(*, kind: str, stripe_object_id: str, user: User) -> bool:
 
 
 def _send_email_on_commit(*, user: User, template: str, context: dict[str, Any]) -> None:
+    """Records the e-mail in the outbox in the caller's transaction (with the once-only claim):
+    it is delivered after commit, retried until the SMTP server accepts it."""
     ctx = {"user": user, "site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    subject = render_to_string(f"billing/email/{template}_subject.txt", ctx).strip()
-    body = render_to_string(f"billing/email/{template}.txt", ctx)
-    email = user.email
-
-    def send() -> None:
-        send_mail(subject, body, None, [email])
-
-    transaction.on_commit(send)
+    email_enqueue(to=user.email, template=f"billing/email/{template}", context=ctx)
 
 
 @transaction.atomic

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote
 
 import environ
 from celery.schedules import crontab
@@ -65,7 +67,9 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "allauth.headless",
     "djstripe",
-    # Project
+    # Project (platform first: the outbox imports no feature app)
+    "config",  # the platform itself: management commands (media_to_bucket)
+    "outbox",
     "accounts",
     "social",
     "billing",
@@ -181,6 +185,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
 # Every periodic task, in one place (run by `celery -A config beat`).
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "outbox-send-due": {"task": "outbox.tasks.email_send_due", "schedule": 60.0},
     "billing-reconcile": {"task": "billing.tasks.billing_reconcile", "schedule": crontab(hour=3, minute=20)},
     "integrations-api-key-expiry-warnings": {
         "task": "integrations.tasks.api_key_expiry_warnings_send",
@@ -301,6 +306,19 @@ HEADLESS_FRONTEND_URLS = {
 # --- E-mail ------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Every e-mail (allauth's and Django's included) is recorded in the outbox in the caller's
+# transaction, then delivered after commit by a Celery task through the transport EMAIL_URL
+# names, retried with back-off, swept every minute if a task is lost (outbox/services.py).
+# Under pytest Django swaps EMAIL_BACKEND for locmem; outbox/tests put the outbox back.
+EMAIL_BACKEND = "outbox.backends.OutboxEmailBackend"
+OUTBOX_DELIVERY_BACKEND = EMAIL_CONFIG["EMAIL_BACKEND"]
+if TESTING:
+    OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # tests read mail.outbox
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=10)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=60)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+OUTBOX_SWEEP_GRACE_SECONDS = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -316,8 +334,45 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Uploaded media: an S3-compatible bucket (S3, R2, MinIO, a Railway bucket) when one is named by
+# STORAGE_URL (s3://<key>:<secret>@<bucket>?endpoint_url=...&region=...) or the AWS_* variables;
+# otherwise the local disk (the embedded default only: on Railway a deploy loses it). Objects
+# are private; config.storage.media_url signs short-lived URLs for them.
+_STORAGE = env.url("STORAGE_URL", default="")
+_STORAGE_QUERY = dict(parse_qsl(_STORAGE.query)) if _STORAGE.scheme else {}
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default=_STORAGE.hostname or "")
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default=unquote(_STORAGE.username or ""))
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default=unquote(_STORAGE.password or ""))
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default=_STORAGE_QUERY.get("endpoint_url", ""))
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default=_STORAGE_QUERY.get("region", ""))
+# Custom endpoints (R2, MinIO, Railway) take bucket-in-path URLs; AWS itself the virtual host.
+AWS_S3_ADDRESSING_STYLE = env.str(
+    "AWS_S3_ADDRESSING_STYLE", default="path" if AWS_S3_ENDPOINT_URL else "auto"
+)
+MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
+MEDIA_PUBLIC_URL_SECONDS = env.int("MEDIA_PUBLIC_URL_SECONDS", default=24 * 3600)
+# A CDN (or public bucket domain) in front of the bucket, for public media: unsigned URLs there.
+MEDIA_PUBLIC_BASE_URL = env.str("MEDIA_PUBLIC_BASE_URL", default="").rstrip("/")
+MEDIA_STORAGE: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "access_key": AWS_ACCESS_KEY_ID or None,
+            "secret_key": AWS_SECRET_ACCESS_KEY or None,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,
+            "region_name": AWS_S3_REGION_NAME or None,
+            "addressing_style": AWS_S3_ADDRESSING_STYLE,
+            "signature_version": "s3v4",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_SIGNED_URL_SECONDS,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

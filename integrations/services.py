@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -31,6 +30,7 @@ from integrations.selectors import (
     api_key_list_expiring_soon,
     api_key_list_usable_for_user,
 )
+from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -207,27 +207,21 @@ def api_keys_revoke_all(*, user: User, reason: str, request: HttpRequest | None 
     return len(usable)
 
 
-def _send_key_created(api_key_id: int) -> None:
-    api_key = ApiKey.objects.select_related("user", "rotated_from").get(pk=api_key_id)
+def _notify_key_created(api_key: ApiKey) -> None:
+    """Tells the owner a key was made (by creation or rotation): an outbox row in the caller's
+    transaction, delivered after commit, so a session stolen despite re-authentication cannot
+    mint a key unnoticed."""
     context = {
         "api_key": api_key,
         "user": api_key.user,
         "site_name": settings.SITE_NAME,
         "manage_url": f"{settings.SITE_URL}/settings/api-keys/",
     }
-    send_mail(
+    email_enqueue(
+        to=api_key.user.email,
         subject=render_to_string("integrations/email/key_created_subject.txt", context).strip(),
-        message=render_to_string("integrations/email/key_created_message.txt", context),
-        from_email=None,
-        recipient_list=[api_key.user.email],
+        text=render_to_string("integrations/email/key_created_message.txt", context),
     )
-
-
-def _notify_key_created(api_key: ApiKey) -> None:
-    """Tells the owner a key was made (by creation or rotation), once the key is committed: a
-    session stolen despite re-authentication cannot mint a key unnoticed."""
-    api_key_id = api_key.pk
-    transaction.on_commit(lambda: _send_key_created(api_key_id))
 
 
 def api_key_record_use(
@@ -269,7 +263,7 @@ def api_key_address_note(*, api_key: ApiKey, ip_address: str, request: HttpReque
     return created
 
 
-def _send_expiry_warning(api_key_id: int) -> None:
+def _enqueue_expiry_warning(api_key_id: int) -> None:
     api_key = ApiKey.objects.select_related("user").get(pk=api_key_id)
     context = {
         "api_key": api_key,
@@ -277,23 +271,25 @@ def _send_expiry_warning(api_key_id: int) -> None:
         "site_name": settings.SITE_NAME,
         "manage_url": f"{settings.SITE_URL}/settings/api-keys/",
     }
-    send_mail(
-        subject=render_to_string("integrations/email/key_expiring_subject.txt", context).strip(),
-        message=render_to_string("integrations/email/key_expiring_message.txt", context),
-        from_email=None,
-        recipient_list=[api_key.user.email],
+    email_enqueue(
+        to=api_key.user.email,
+        subject=render_to_string("integrations/email/key_expiring_subject.txt", context),
+        text=render_to_string("integrations/email/key_expiring_message.txt", context),
+        dedupe_key=f"integrations:api-key-expiry:{api_key.pk}",
     )
 
 
 @transaction.atomic
 def api_key_expiry_warning_send(*, api_key: ApiKey) -> bool:
     """E-mails the owner that the key expires within 7 days, once per key (the claim on
-    ``expiry_warning_sent_at`` is a conditional UPDATE, so two workers never both send)."""
+    ``expiry_warning_sent_at`` is a conditional UPDATE, so two workers never both send). The
+    e-mail is an outbox row in the same transaction as the claim: delivered after commit and
+    retried until the SMTP server accepts it, so a claimed warning is never lost."""
     claimed = ApiKey.objects.filter(pk=api_key.pk, expiry_warning_sent_at__isnull=True).update(
         expiry_warning_sent_at=timezone.now()
     )
     if claimed:
-        transaction.on_commit(lambda: _send_expiry_warning(api_key.pk))
+        _enqueue_expiry_warning(api_key.pk)
     return bool(claimed)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_deactivate
 from config.errors import ApplicationError, PermissionDeniedError
+from outbox.services import email_enqueue
 from social.models import ModerationAction, Post, Report, TimelineEntry
 
 
@@ -89,10 +89,7 @@ def moderation_warn_user(
         "account and asks you to follow the community rules."
         + (f"\n\nNote from the moderator: {note}" if note else "")
     )
-    email = user.email
-    transaction.on_commit(
-        lambda: send_mail(f"A warning from {settings.SITE_NAME}", body, None, [email], fail_silently=True)
-    )
+    email_enqueue(to=user.email, subject=f"A warning from {settings.SITE_NAME}", text=body)
 
 
 @transaction.atomic

@@ -79,6 +79,7 @@ def test_beat_runs_every_periodic_task_and_each_one_exists():
         "billing-reconcile",
         "integrations-api-key-expiry-warnings",
         "integrations-stripe-customers-backfill",
+        "outbox-send-due",
         "referrals-grant-due-rewards",
         "social-timeline-trim",
     }
