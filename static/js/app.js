@@ -10,3 +10,36 @@ document.addEventListener("click", (event) => {
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 });
+
+// Toasts: a view answering an htmx request with `HX-Trigger: {"toast": {"message", "level"}}`
+// (or a failed htmx request) shows a short message in the live region at the bottom.
+function showToast(message, level) {
+  let region = document.getElementById("toasts");
+  if (!region) return;
+  const toast = document.createElement("div");
+  toast.className = `toast toast-${level || "info"}`;
+  toast.setAttribute("role", level === "error" ? "alert" : "status");
+  toast.textContent = message;
+  region.appendChild(toast);
+  setTimeout(() => toast.remove(), 6000);
+}
+document.body.addEventListener("toast", (event) => {
+  const detail = event.detail || {};
+  if (detail.message) showToast(detail.message, detail.level);
+});
+document.body.addEventListener("htmx:responseError", (event) => {
+  // The server's own toast (HX-Trigger) says more; this covers answers without one.
+  if (!event.detail.xhr.getResponseHeader("HX-Trigger")) {
+    showToast("That did not work. Please try again.", "error");
+  }
+});
+document.body.addEventListener("htmx:sendError", () => showToast("No connection. Please try again.", "error"));
+
+// Destructive actions confirm first: <form data-confirm="Delete this post?"> (no inline JS).
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
