@@ -68,14 +68,13 @@ INSTALLED_APPS = [
     "allauth.headless",
     "djstripe",
     # Project (platform first: the outbox imports no feature app)
-    "config",  # the platform itself: management commands (media_to_bucket)
+    "config",  # the platform itself (config.apps): start-up hooks, media_to_bucket
     "outbox",
     "accounts",
     "social",
     "billing",
     "referrals",
     "integrations",
-    "config.apps.PlatformConfig",
 ]
 
 MIDDLEWARE = [
