@@ -24,7 +24,7 @@ from .engine import API_VERSION, MAX_IDEMPOTENCY_KEYS, Engine, StripeError
 from .params import ParamError, parse
 from .routes import dispatch, json_roundtrip
 
-logger = logging.getLogger("billing.stripe_local")
+logger = logging.getLogger("stripe_local")
 KEY_RE = re.compile(r"^(sk|rk)_test_[a-zA-Z0-9]{24,}$")
 PUBLISHABLE_RE = re.compile(r"^pk_test_[a-zA-Z0-9]{24,}$")
 # Endpoints Stripe.js may call with a publishable key.
