@@ -34,6 +34,7 @@ INCOMPLETE_EXPIRES_SECONDS = 23 * 3600
 CHECKOUT_EXPIRES_SECONDS = 24 * 3600
 MAX_EVENTS = 5000
 MAX_IDEMPOTENCY_KEYS = 5000
+DELIVERY_LEASE_SECONDS = 60.0  # longer than a delivery's 30 s timeout
 DISPUTE_FEE = 1500  # Stripe's US dispute fee, withdrawn with the disputed amount
 DISPUTE_EVIDENCE_DAYS = 7
 DISPUTE_REASONS = frozenset(
@@ -244,14 +245,16 @@ class Engine:
     def save(self) -> None:
         if not self.state_path:
             return
+        # Written under the lock: two threads saving at once could otherwise put an older
+        # snapshot over a newer one (a delivered webhook would come back from the dead).
         with self.lock:
             data = json.dumps(self.snapshot())
-        directory = os.path.dirname(os.path.abspath(self.state_path))
-        os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".stripe_local")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(data)
-        os.replace(tmp, self.state_path)
+            directory = os.path.dirname(os.path.abspath(self.state_path))
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".stripe_local")
+            with os.fdopen(fd, "w") as handle:
+                handle.write(data)
+            os.replace(tmp, self.state_path)
 
     def load(self) -> None:
         assert self.state_path  # noqa: S101 - programming error
@@ -263,7 +266,10 @@ class Engine:
             self.objects = data["objects"]
             self.meta = data["meta"]
             self.events = data["events"]
-            self.deliveries = data.get("deliveries", [])
+            # Deliveries in flight when the process stopped are sent again.
+            self.deliveries = [
+                {k: v for k, v in d.items() if k != "leased_until"} for d in data.get("deliveries", [])
+            ]
             self.settings.update(data.get("settings", {}))
 
     # --- ids and storage ---------------------------------------------------------------------
@@ -516,29 +522,54 @@ class Engine:
         return endpoint["url"], payload, headers
 
     def take_deliveries(self, *, due_before: float | None = None) -> list[Obj]:
-        """Pending deliveries (removed from the queue; give failures back with ``requeue``)."""
+        """Pending deliveries that are due, leased to the caller while it sends them.
+
+        Write-ahead, as Stripe's: a delivery stays in the (saved) queue until ``delivered`` (a 2xx)
+        removes it; ``requeue`` gives a failure back with backoff. A lease only keeps two senders
+        off one delivery; it is dropped on ``load``, so a crash mid-send means a retry, never a loss.
+        """
         with self.lock:
-            taken = [d for d in self.deliveries if due_before is None or d["next_attempt_at"] <= due_before]
-            self.deliveries = [d for d in self.deliveries if d not in taken]
+            now = time.time()
+            taken = [
+                d
+                for d in self.deliveries
+                if (due_before is None or d["next_attempt_at"] <= due_before)
+                and d.get("leased_until", 0.0) <= now
+            ]
+            for delivery in taken:
+                delivery["leased_until"] = now + DELIVERY_LEASE_SECONDS
             return [dict(d) for d in taken]
 
+    def _queued(self, delivery: Obj) -> Obj | None:
+        return next((d for d in self.deliveries if d["id"] == delivery["id"]), None)
+
     def requeue(self, delivery: Obj, *, status: int | str) -> None:
-        """A delivery failed: retry later with exponential backoff (up to 3 days, like Stripe)."""
+        """A delivery failed: retry later with exponential backoff (up to 16 attempts, like Stripe)."""
         with self.lock:
-            delivery = dict(delivery)
-            delivery["attempts"] += 1
-            delivery["last_status"] = status
-            if delivery["attempts"] >= 16:
+            queued = self._queued(delivery)
+            if queued is None:
                 return
-            base = float(self.settings.get("webhook_retry_base", 2.0))
-            delivery["next_attempt_at"] = time.time() + min(base * 2 ** (delivery["attempts"] - 1), 3600)
-            self.deliveries.append(delivery)
+            queued.pop("leased_until", None)
+            queued["attempts"] += 1
+            queued["last_status"] = status
+            if queued["attempts"] >= 16:
+                self.deliveries.remove(queued)
+            else:
+                base = float(self.settings.get("webhook_retry_base", 2.0))
+                queued["next_attempt_at"] = time.time() + min(base * 2 ** (queued["attempts"] - 1), 3600)
+        self.save()
 
     def delivered(self, delivery: Obj) -> None:
+        """The endpoint answered 2xx: the delivery leaves the queue (and the state file)."""
         with self.lock:
+            queued = self._queued(delivery)
+            if queued is None:
+                return
+            self.deliveries.remove(queued)
             event = self.find("event", delivery["event"])
             if event and event["pending_webhooks"] > 0:
                 event["pending_webhooks"] -= 1
+        self.save()
 
     # --- cards and payment methods -----------------------------------------------------------
     def card_behaviour(self, pm_id: str | None) -> str:

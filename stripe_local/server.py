@@ -77,8 +77,9 @@ class Handler(BaseHTTPRequestHandler):
             self.respond(404, "text/html; charset=utf-8", b"<h1>Not found</h1>")
             return
         status, content_type, payload, headers = result
-        self.respond(status, content_type, payload, headers)
+        # Saved before answering: a paid checkout's state and queued webhooks survive a crash.
         engine.save()
+        self.respond(status, content_type, payload, headers)
 
     def respond(
         self, status: int, content_type: str, payload: bytes, headers: dict[str, str] | None = None
