@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 
-pytest_plugins = ["billing.stripe_local.pytest_plugin", "outbox.pytest_plugin"]
+pytest_plugins = ["stripe_local.pytest_plugin", "outbox.pytest_plugin"]
 
 
 @pytest.fixture(autouse=True)

@@ -73,9 +73,9 @@ from accounts.tests.factories import UserFactory  # noqa: E402
 from billing.catalogue import catalogue_ensure, catalogue_sync  # noqa: E402
 from billing.models import BillingNotification  # noqa: E402
 from billing.services import checkout_session_create  # noqa: E402
-from billing.stripe_local.engine import Engine  # noqa: E402
-from billing.stripe_local.pytest_plugin import StripeLocal  # noqa: E402
-from billing.stripe_local.server import start  # noqa: E402
+from stripe_local.engine import Engine  # noqa: E402
+from stripe_local.pytest_plugin import StripeLocal  # noqa: E402
+from stripe_local.server import start  # noqa: E402
 
 
 def _post(client: Client, path: str, body: bytes, secret: str) -> int:

@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "billing",
     "referrals",
     "integrations",
+    # The local Stripe stand-in (development only: kept out of the production image, see
+    # .dockerignore) provides `manage.py stripe_local` and `stripe_local_wait`.
+    *(["stripe_local"] if (DEBUG or TESTING) else []),
 ]
 
 MIDDLEWARE = [
@@ -479,7 +482,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Stripe and dj-stripe --------------------------------------------------------------------
-# Without a real key the project talks to its own Stripe stand-in (billing/stripe_local), as it
+# Without a real key the project talks to its own Stripe stand-in (stripe_local), as it
 # uses SQLite without a DATABASE_URL. A live key never falls back to the stand-in.
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
 STRIPE_LIVE_SECRET_KEY = env.str("STRIPE_LIVE_SECRET_KEY", default="")

@@ -10,7 +10,7 @@ from djstripe.models import Price
 from rest_framework.test import APIClient
 
 from billing.catalogue import catalogue_ensure, catalogue_sync
-from billing.stripe_local.pytest_plugin import StripeLocal
+from stripe_local.pytest_plugin import StripeLocal
 
 
 @dataclass

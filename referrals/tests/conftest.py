@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-from billing.stripe_local.pytest_plugin import stripe_local, stripe_local_server  # noqa: F401
 from billing.tests.conftest import billing  # noqa: F401
+from stripe_local.pytest_plugin import stripe_local, stripe_local_server  # noqa: F401

@@ -66,8 +66,7 @@ def search(e: Engine, kind: str, p: Obj, url: str) -> Obj:
             return obj.get("metadata", {}).get(meta.group(1))
         if field == "product" and obj.get("object") == "subscription":
             return None
-        value = obj.get(field)
-        return value
+        return obj.get(field)
 
     def check(obj: Obj, negate: bool, field: str, op: str, wanted: str) -> bool:
         value = value_of(obj, field)
@@ -828,12 +827,11 @@ def payment_methods_create(e: Engine, p: Obj) -> Obj:
     if p.get("type", "card") != "card":
         raise ParamError("Only type=card is supported by the local stand-in.", param="type")
     require(p, "card")
-    pm = e.make_payment_method(
+    return e.make_payment_method(
         as_dict(p["card"], param="card"),
         billing_details=as_dict(p.get("billing_details", {}), param="billing_details"),
         metadata=as_dict(p.get("metadata", {}), param="metadata"),
     )
-    return pm
 
 
 @route("GET", r"/v1/payment_methods")
@@ -925,7 +923,7 @@ def refuse_unsupported(p: Obj) -> None:
         if name in p and p[name] not in allowed:
             raise StripeError(
                 400,
-                f"The local Stripe stand-in does not support `{name}` (see billing/stripe_local/README.md).",
+                f"The local Stripe stand-in does not support `{name}` (see stripe_local/README.md).",
                 code="parameter_unsupported",
                 param=name,
             )
@@ -956,7 +954,7 @@ def subscription_discounts(e: Engine, p: Obj, customer_id: str, sub_id: str) -> 
     return None
 
 
-def create_subscription(
+def create_subscription(  # noqa: C901, PLR0912  one Stripe operation's many optional parameters, read in Stripe's order
     e: Engine,
     *,
     customer: Obj,
@@ -1257,7 +1255,7 @@ def changed_items(
 
 
 @route("POST", r"/v1/subscriptions/{id}")
-def subscriptions_update(e: Engine, p: Obj, sub_id: str) -> Obj:
+def subscriptions_update(e: Engine, p: Obj, sub_id: str) -> Obj:  # noqa: C901, PLR0912, PLR0915  one Stripe operation's many optional parameters, read in Stripe's order
     allow(p, SUB_COMMON + " items proration_date pause_collection cancellation_details")
     refuse_unsupported(p)
     sub = e.get("subscription", sub_id)
@@ -1514,8 +1512,7 @@ def preview(e: Engine, p: Obj, *, items_key: str, proration_key: str, date_key: 
                     sub, old_item, new_price, quantity, proration_date=when, store=False
                 ):
                     extra_lines.extend(e.item_lines([ii], None))
-    invoice = e.preview_invoice(sub, items=items, extra_lines=extra_lines)
-    return invoice
+    return e.preview_invoice(sub, items=items, extra_lines=extra_lines)
 
 
 @route("GET", r"/v1/invoices/upcoming")
@@ -2664,7 +2661,7 @@ def webhook_endpoints_delete(e: Engine, p: Obj, we_id: str) -> Obj:
 
 # --- checkout and portal sessions -------------------------------------------------------------
 @route("POST", r"/v1/checkout/sessions")
-def checkout_sessions_create(e: Engine, p: Obj) -> Obj:
+def checkout_sessions_create(e: Engine, p: Obj) -> Obj:  # noqa: C901, PLR0912, PLR0915  one Stripe operation's many optional parameters, read in Stripe's order
     allow(
         p,
         "mode line_items customer customer_email client_reference_id success_url cancel_url allow_promotion_codes discounts metadata subscription_data payment_method_types billing_address_collection customer_update locale expires_at ui_mode consent_collection tax_id_collection automatic_tax payment_method_collection customer_creation saved_payment_method_options payment_intent_data phone_number_collection submit_type custom_text invoice_creation return_url",
@@ -2965,7 +2962,7 @@ def json_roundtrip(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def _complete_checkout(
+def _complete_checkout(  # noqa: C901, PLR0912, PLR0915  one Stripe operation's many optional parameters, read in Stripe's order
     e: Engine, session: Obj, *, card: Obj | None, email: str | None, name: str | None, promo_id: str | None
 ) -> Obj:
     session = e.get("checkout.session", session["id"])

@@ -24,7 +24,7 @@ from .engine import API_VERSION, MAX_IDEMPOTENCY_KEYS, Engine, StripeError
 from .params import ParamError, parse
 from .routes import dispatch, json_roundtrip
 
-logger = logging.getLogger("billing.stripe_local")
+logger = logging.getLogger("stripe_local")
 KEY_RE = re.compile(r"^(sk|rk)_test_[a-zA-Z0-9]{24,}$")
 PUBLISHABLE_RE = re.compile(r"^pk_test_[a-zA-Z0-9]{24,}$")
 # Endpoints Stripe.js may call with a publishable key.
@@ -77,8 +77,9 @@ class Handler(BaseHTTPRequestHandler):
             self.respond(404, "text/html; charset=utf-8", b"<h1>Not found</h1>")
             return
         status, content_type, payload, headers = result
-        self.respond(status, content_type, payload, headers)
+        # Saved before answering: a paid checkout's state and queued webhooks survive a crash.
         engine.save()
+        self.respond(status, content_type, payload, headers)
 
     def respond(
         self, status: int, content_type: str, payload: bytes, headers: dict[str, str] | None = None

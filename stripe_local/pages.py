@@ -324,14 +324,13 @@ def portal_action(engine: Engine, customer: Obj, form: Obj) -> str:
                 invoice["customer"] == customer["id"]
                 and invoice["status"] == "open"
                 and invoice["subscription"]
+            ) and (
+                engine.attempt_invoice(
+                    invoice, pm_id=pm["id"], retry_schedule=invoice["next_payment_attempt"] is not None
+                )
+                is None
             ):
-                if (
-                    engine.attempt_invoice(
-                        invoice, pm_id=pm["id"], retry_schedule=invoice["next_payment_attempt"] is not None
-                    )
-                    is None
-                ):
-                    engine.after_invoice_paid(invoice)
+                engine.after_invoice_paid(invoice)
         return f"Card ending {pm['card']['last4']} saved."
     raise ParamError("Unknown action.", param="action")
 

@@ -1,4 +1,4 @@
-"""Run the local Stripe stand-in (billing/stripe_local) until interrupted."""
+"""Run the local Stripe stand-in (stripe_local) until interrupted."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from billing.stripe_local.server import start
+from stripe_local.server import start
 
 
 class Command(BaseCommand):

@@ -12,10 +12,10 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 import stripe
 
-from billing.stripe_local.engine import Engine
-from billing.stripe_local.params import parse
-from billing.stripe_local.routes import customers_create
-from billing.stripe_local.server import Deliverer
+from stripe_local.engine import Engine
+from stripe_local.params import parse
+from stripe_local.routes import customers_create
+from stripe_local.server import Deliverer
 
 KEY = "sk_test_localstandin000000000000000000"
 
