@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from email.utils import make_msgid
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -81,7 +80,7 @@ def email_enqueue(
         # A concurrent transaction recorded the same once-only message first (we waited for
         # it on the unique index): that one is the e-mail.
         return OutboundEmail.objects.get(dedupe_key=dedupe_key)
-    transaction.on_commit(partial(_queue_send, row.pk))
+    _queue_send_on_commit(row.pk)
     return row
 
 
@@ -129,13 +128,14 @@ def email_retry(*, email_ids: Iterable[int]) -> int:
         status=OutboundEmail.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
     for email_id in ids:
-        transaction.on_commit(partial(_queue_send, email_id))
+        _queue_send_on_commit(email_id)
     return len(ids)
 
 
-def _queue_send(email_id: int) -> None:
-    # If the broker is unreachable the row stays pending and the sweep sends it.
-    tasks.email_send.delay(email_id=email_id)
+def _queue_send_on_commit(email_id: int) -> None:
+    # Robust: if the broker is unreachable after commit, the error is logged, the caller's
+    # request still succeeds, and the row stays pending for the sweep.
+    transaction.on_commit(lambda: tasks.email_send.delay(email_id=email_id), robust=True)
 
 
 def _render(template: str, context: Mapping[str, Any]) -> tuple[str, str, str]:
