@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.auth import request_user
 from accounts.models import User
 from config.errors import ApplicationError
 from social import moderation, services
@@ -29,9 +30,7 @@ class ModerationActionInline(admin.TabularInline):
 
 
 def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - the admin only lets staff in
-    return user
+    return request_user(request)  # the admin only lets signed-in staff in
 
 
 def _reported_user(report: Report) -> User:

@@ -238,7 +238,7 @@ def _prepared_cursor() -> Any:
     if connection.queries_logged:
         raw: Any = _LoggedCursor(connection.connection)  # the stubs expect a wrapper; Django wraps it
         return connection.make_debug_cursor(raw)
-    return connection.make_cursor(_PreparingCursor(connection.connection))  # type: ignore[arg-type]
+    return connection.make_cursor(_PreparingCursor(connection.connection))  # type: ignore[arg-type]  # the stubs expect Django's wrapper; Django wraps it
 
 
 def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> list[_TimelineRow]:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 from django.db.models import OuterRef, Subquery
 
 
-def snapshot_handles(apps, schema_editor):  # type: ignore[no-untyped-def]  # migration signature
+def snapshot_handles(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     user_model = apps.get_model(*settings.AUTH_USER_MODEL.split("."))
     handle = Subquery(user_model.objects.filter(pk=OuterRef("target_user_id")).values("handle")[:1])
     for name in ("Report", "ModerationAction"):
