@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import stripe
 from celery import shared_task
 
+from billing.stripe_client import BillingUnavailableError
 from referrals.rewards import rewards_grant_due
 
 
 @shared_task(
-    autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError),
+    autoretry_for=(BillingUnavailableError,),
     retry_backoff=True,
     retry_backoff_max=600,
     max_retries=5,

@@ -37,9 +37,7 @@ MAX_IDEMPOTENCY_KEYS = 5000
 DISPUTE_FEE = 1500  # Stripe's US dispute fee, withdrawn with the disputed amount
 DISPUTE_EVIDENCE_DAYS = 7
 DISPUTE_REASONS = frozenset(
-    "bank_cannot_process check_returned credit_not_processed customer_initiated debit_not_authorized "
-    "duplicate fraudulent general incorrect_account_details insufficient_funds product_not_received "
-    "product_unacceptable subscription_canceled unrecognized".split()
+    ["bank_cannot_process", "check_returned", "credit_not_processed", "customer_initiated", "debit_not_authorized", "duplicate", "fraudulent", "general", "incorrect_account_details", "insufficient_funds", "product_not_received", "product_unacceptable", "subscription_canceled", "unrecognized"]
 )
 # Visa reason codes for the reasons the test cards produce (the rest report none).
 DISPUTE_NETWORK_REASON_CODES = {"fraudulent": "10.4", "product_not_received": "13.1", "duplicate": "12.6.1"}
@@ -1029,15 +1027,7 @@ class Engine:
             )
             transactions.append(copy.deepcopy(txn))
         card = (charge.get("payment_method_details") or {}).get("card") or {}
-        evidence_fields = (
-            "access_activity_log billing_address cancellation_policy cancellation_policy_disclosure "
-            "cancellation_rebuttal customer_communication customer_email_address customer_name "
-            "customer_purchase_ip customer_signature duplicate_charge_documentation "
-            "duplicate_charge_explanation duplicate_charge_id product_description receipt refund_policy "
-            "refund_policy_disclosure refund_refusal_explanation service_date service_documentation "
-            "shipping_address shipping_carrier shipping_date shipping_documentation "
-            "shipping_tracking_number uncategorized_file uncategorized_text"
-        ).split()
+        evidence_fields = ["access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure", "cancellation_rebuttal", "customer_communication", "customer_email_address", "customer_name", "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation", "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt", "refund_policy", "refund_policy_disclosure", "refund_refusal_explanation", "service_date", "service_documentation", "shipping_address", "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number", "uncategorized_file", "uncategorized_text"]
         dispute = self.created(
             {
                 "id": dispute_id,
