@@ -8,9 +8,9 @@ import stripe
 from django.conf import settings
 from djstripe.models import Customer, Invoice, Price, Subscription
 
+from billing.customers import customer_get_or_create
 from billing.entitlements import entitlements_invalidate
 from billing.selectors import subscription_live_for_user
-from billing.services import customer_get_or_create
 
 if TYPE_CHECKING:
     from accounts.models import User

@@ -9,7 +9,7 @@ subscription, invoices or the catalogue change.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,33 +18,28 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from billing.plans import FREE, Entitlements
+from billing.selectors import (
+    grace_period_end_get,
+    subscription_current_for_user,
+    subscription_plan,
+    subscription_status,
+)
+from billing.statuses import GRACE_STATUS, PAID_STATUSES
+
 if TYPE_CHECKING:
     from accounts.models import User
 
+__all__ = [
+    "FREE",
+    "Entitlements",
+    "entitlements_for",
+    "entitlements_invalidate",
+    "entitlements_invalidate_all",
+]
+
 CACHE_SECONDS = 300
 _CATALOGUE_VERSION_KEY = "billing:catalogue-version"
-
-
-@dataclass(frozen=True)
-class Entitlements:
-    plan: str
-    is_paid: bool
-    max_post_length: int
-    max_images_per_post: int
-    posts_per_day: int
-    max_api_keys: int
-    api_requests_per_minute: int
-
-
-FREE = Entitlements(
-    plan="free",
-    is_paid=False,
-    max_post_length=500,
-    max_images_per_post=4,
-    posts_per_day=100,
-    max_api_keys=2,
-    api_requests_per_minute=60,
-)
 
 
 def _cache_key(user_id: int) -> str:
@@ -68,26 +63,15 @@ def entitlements_for(*, user: User) -> Entitlements:
     return entitlements
 
 
-def grace_ends_at(*, user: User, subscription_id: str) -> datetime | None:
-    from billing.models import GracePeriod
-
-    grace = GracePeriod.objects.filter(subscription_id=subscription_id, user=user).first()
-    if grace is None:
-        return None
-    return grace.started_at + timedelta(days=settings.BILLING_GRACE_PERIOD_DAYS)
-
-
 def compute_entitlements(*, user: User, now: datetime) -> tuple[Entitlements, datetime | None]:
     """Entitlements from the database (no cache), and when that answer stops being true."""
-    from billing.selectors import subscription_current_for_user, subscription_plan, subscription_status
-
     subscription = subscription_current_for_user(user=user)
     if subscription is None:
         return FREE, None
     status = subscription_status(subscription)
     valid_until: datetime | None = None
-    if status == "past_due":
-        ends = grace_ends_at(user=user, subscription_id=subscription.id)
+    if status == GRACE_STATUS:
+        ends = grace_period_end_get(user=user, subscription_id=subscription.id)
         if ends is None:
             # The failure webhook was missed (reconciliation will record it): count the grace
             # period from the start of the unpaid period, which is never later than the failure.
@@ -96,7 +80,7 @@ def compute_entitlements(*, user: User, now: datetime) -> tuple[Entitlements, da
         if ends is None or ends <= now:
             return FREE, None
         valid_until = ends
-    elif status not in ("active", "trialing"):
+    elif status not in PAID_STATUSES:
         return FREE, None
     plan = subscription_plan(subscription)
     if plan is None:

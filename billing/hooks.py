@@ -30,7 +30,7 @@ def register_checkout_discounts_provider(fn: DiscountsProvider) -> None:
 
 def checkout_discounts_for(user: User) -> list[dict[str, Any]]:
     """The first non-empty answer of the registered providers, or []."""
-    for provider in list(_discount_providers):
+    for provider in _discount_providers:
         discounts = provider(user)
         if discounts:
             return [dict(d) for d in discounts]

@@ -25,10 +25,31 @@ LIMIT_KEYS = (
     "api_requests_per_minute",
 )
 
-PAID_STATUSES = frozenset({"active", "trialing"})
-# Statuses in which a subscription still runs and blocks a second checkout. ("incomplete" is
-# left out: a first payment that never succeeded must not lock the person out of checkout.)
-LIVE_STATUSES = frozenset({"active", "trialing", "past_due", "unpaid", "paused"})
+
+@dataclass(frozen=True)
+class Entitlements:
+    """What a user may do, and how much (``billing.entitlements.entitlements_for`` answers it)."""
+
+    plan: str
+    is_paid: bool
+    max_post_length: int
+    max_images_per_post: int
+    posts_per_day: int
+    max_api_keys: int
+    api_requests_per_minute: int
+
+
+# The free plan's limits: every paid plan's floor. Defined here, below entitlements and
+# selectors, because both need it (it used to sit in entitlements behind a function-local import).
+FREE = Entitlements(
+    plan="free",
+    is_paid=False,
+    max_post_length=500,
+    max_images_per_post=4,
+    posts_per_day=100,
+    max_api_keys=2,
+    api_requests_per_minute=60,
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +70,6 @@ def _int(value: Any, default: int) -> int:
 
 
 def free_plan() -> PlanLimits:
-    from billing.entitlements import FREE
-
     return PlanLimits(
         code="free",
         name="Free",

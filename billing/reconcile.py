@@ -15,6 +15,7 @@ from djstripe.models import Customer, Invoice, Subscription
 
 from billing.entitlements import entitlements_invalidate
 from billing.models import GracePeriod
+from billing.statuses import GRACE_ENDING_STATUSES
 
 # The fields compared, per kind: what a user would notice if it were stale.
 WATCHED: dict[str, tuple[str, ...]] = {
@@ -82,10 +83,12 @@ def reconcile(*, customers: Iterable[Customer] | None = None) -> list[str]:
                         f"subscription {sub['id']}: grace period started (payment failure was missed)"
                     )
                     touched = True
-            elif sub.get("status") in ("active", "trialing", "canceled"):
-                if GracePeriod.objects.filter(subscription_id=sub["id"]).delete()[0]:
-                    report.append(f"subscription {sub['id']}: grace period ended")
-                    touched = True
+            elif (
+                sub.get("status") in GRACE_ENDING_STATUSES
+                and GracePeriod.objects.filter(subscription_id=sub["id"]).delete()[0]
+            ):
+                report.append(f"subscription {sub['id']}: grace period ended")
+                touched = True
         for invoice_obj in stripe.Invoice.list(customer=customer.id, limit=100).auto_paging_iter():
             invoice = invoice_obj.to_dict()
             for line in _sync("invoice", Invoice, invoice_obj):

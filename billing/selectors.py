@@ -7,17 +7,19 @@ of ``settings.STRIPE_API_VERSION``); these helpers are the only place that reads
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.db.models import Prefetch, QuerySet
-from djstripe.models import Customer, Invoice, PaymentMethod, Price, Product, Subscription
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from djstripe.models import Charge, Customer, Invoice, PaymentMethod, Price, Product, Subscription
 
-from billing.plans import LIVE_STATUSES, PlanLimits, free_plan, plan_from_metadata
+from accounts.models import User
+from billing.models import GracePeriod
+from billing.plans import PlanLimits, free_plan, plan_from_metadata
+from billing.statuses import LIVE_STATUSES
 from config.errors import NotFoundError
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 # Order of preference when a user has several subscriptions (e.g. an old canceled one).
 _STATUS_ORDER = {
@@ -38,6 +40,13 @@ class CatalogueEntry:
     product: Product | None
     monthly: Price | None
     yearly: Price | None
+
+
+def stripe_id(value: Any) -> str:
+    """The id of a Stripe reference, whether it came expanded (a dict or StripeObject) or bare."""
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(getattr(value, "id", value) or "")
 
 
 def _livemode() -> bool:
@@ -159,9 +168,9 @@ def payment_method_for_user(*, user: User) -> dict[str, Any] | None:
     default_pm = (customer.stripe_data.get("invoice_settings") or {}).get("default_payment_method")
     subscription = subscription_live_for_user(user=user)
     if subscription is not None and subscription.stripe_data.get("default_payment_method"):
-        candidates.append(_id(subscription.stripe_data["default_payment_method"]))
+        candidates.append(stripe_id(subscription.stripe_data["default_payment_method"]))
     if default_pm:
-        candidates.append(_id(default_pm))
+        candidates.append(stripe_id(default_pm))
     methods = {pm.id: pm for pm in PaymentMethod.objects.filter(customer=customer)}
     chosen = next((methods[c] for c in candidates if c in methods), None)
     if chosen is None and methods:
@@ -185,10 +194,6 @@ def invoice_get_for_user(*, user: User, invoice_id: str) -> Invoice:
     return invoice
 
 
-def _id(value: Any) -> str:
-    return str(value.get("id") if isinstance(value, dict) else value)
-
-
 def invoice_row(invoice: Invoice) -> dict[str, Any]:
     """What the user sees of an invoice."""
     data = invoice.stripe_data
@@ -206,48 +211,34 @@ def invoice_row(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def subscription_summary(*, user: User) -> dict[str, Any] | None:
-    """The user's current subscription as shown on the billing page and by the API, or None."""
-    from billing.entitlements import grace_ends_at
-
-    subscription = subscription_current_for_user(user=user)
-    if subscription is None:
+def grace_period_end_get(*, user: User, subscription_id: str) -> datetime | None:
+    """When the grace period of a past-due subscription ends, or None when none was recorded."""
+    grace = GracePeriod.objects.filter(subscription_id=subscription_id, user=user).first()
+    if grace is None:
         return None
-    data = subscription.stripe_data
-    status = subscription_status(subscription)
-    item = subscription_item(subscription)
-    price = item.get("price") or data.get("plan") or {}
-    plan = subscription_plan(subscription)
-    grace = None
-    if status == "past_due":
-        grace = grace_ends_at(user=user, subscription_id=subscription.id)
-    return {
-        "id": subscription.id,
-        "status": status,
-        "status_label": status.replace("_", " ").capitalize(),
-        "plan": plan.code if plan else "",
-        "plan_name": plan.name if plan else "",
-        "price_id": price.get("id") if isinstance(price, dict) else str(price),
-        "interval": ((price.get("recurring") or {}).get("interval") if isinstance(price, dict) else "") or "",
-        "amount": int(price.get("unit_amount") or 0) if isinstance(price, dict) else 0,
-        "currency": (price.get("currency") if isinstance(price, dict) else "") or "usd",
-        "current_period_end": subscription.current_period_end,
-        "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
-        "trial_end": subscription.trial_end if data.get("trial_end") else None,
-        "grace_ends_at": grace,
-        "is_live": status in LIVE_STATUSES,
-    }
+    return grace.started_at + timedelta(days=settings.BILLING_GRACE_PERIOD_DAYS)
 
 
-def billing_overview(*, user: User) -> dict[str, Any]:
-    """Everything the billing settings page shows, in one call."""
-    from billing.entitlements import entitlements_for
+def user_list_without_customer() -> QuerySet[User]:
+    """Active users with a verified address and no (unpurged) Stripe customer in this mode."""
+    has_customer = Customer.objects.filter(
+        subscriber=OuterRef("pk"), livemode=_livemode(), date_purged__isnull=True
+    )
+    verified = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(Exists(verified))
+        .exclude(Exists(has_customer))
+        .order_by("pk")
+    )
 
-    return {
-        "summary": subscription_summary(user=user),
-        "entitlements": entitlements_for(user=user),
-        "payment_method": payment_method_for_user(user=user),
-        "invoices": [invoice_row(i) for i in invoices_for_user(user=user).order_by("-created")[:24]],
-        "catalogue": [e for e in plan_catalogue() if e.product is not None],
-        "has_customer": customer_for_user(user=user) is not None,
-    }
+
+def card_fingerprints_list_for_user(*, user: User) -> frozenset[str]:
+    """Fingerprints of the cards the user paid with or saved (from dj-stripe's synced rows)."""
+    saved = PaymentMethod.objects.filter(customer__subscriber=user).values_list(
+        "stripe_data__card__fingerprint", flat=True
+    )
+    charged = Charge.objects.filter(customer__subscriber=user).values_list(
+        "stripe_data__payment_method_details__card__fingerprint", flat=True
+    )
+    return frozenset(str(fp) for fp in [*saved, *charged] if fp)

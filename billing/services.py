@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import stripe
 from django.conf import settings
@@ -19,14 +19,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from djstripe.models import Customer, Subscription
 
-from billing.entitlements import entitlements_invalidate
+from accounts.models import User
+from billing.customers import customer_get_or_create
+from billing.entitlements import entitlements_for, entitlements_invalidate
 from billing.hooks import checkout_discounts_for
 from billing.models import BillingNotification, GracePeriod
-from billing.plans import LIVE_STATUSES
 from billing.selectors import (
     customer_for_user,
     invoices_for_user,
     price_get_for_sale,
+    stripe_id,
     subscription_current_for_user,
     subscription_item,
     subscription_live_for_user,
@@ -35,50 +37,16 @@ from billing.selectors import (
     subscription_status,
     subscriptions_for_user,
 )
+from billing.statuses import CHANGEABLE_STATUSES, GRACE_ENDING_STATUSES, LIVE_STATUSES
 from billing.stripe_client import stripe_errors
+from billing.tasks import customer_erase_remote
 from config.errors import ApplicationError, ConflictError, NotFoundError
 from outbox.services import email_enqueue
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
 # How old a preview's proration date may be when the change is confirmed.
 PRORATION_PREVIEW_MAX_AGE = timedelta(hours=1)
-
-
-# --- Customer --------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def customer_get_or_create(*, user: User) -> Customer:
-    """The user's Stripe customer, created in Stripe and linked as the user's subscriber if missing.
-
-    Safe to call concurrently (the user's row is locked) and to retry: the Stripe call carries
-    an idempotency key derived from the user id (with their join time, and how many customers
-    of theirs were purged).
-    """
-    from accounts.models import User as UserModel
-
-    UserModel.objects.select_for_update().filter(pk=user.pk).first()
-    existing = customer_for_user(user=user)
-    if existing is not None:
-        return existing
-    purged = Customer.objects.filter(subscriber=user, date_purged__isnull=False).count()
-    with stripe_errors():
-        data = stripe.Customer.create(
-            email=user.email,
-            name=user.handle,
-            metadata={"djstripe_subscriber": str(user.pk), "handle": user.handle},
-            # The join time keeps a reused id (a reset dev database) from replaying someone else's.
-            idempotency_key=f"relay-customer-{user.pk}-{int(user.date_joined.timestamp())}-{purged}",
-        )
-        customer = Customer.sync_from_stripe_data(data)
-    if customer.subscriber_id != user.pk:
-        customer.subscriber = user
-        customer.save(update_fields=["subscriber"])
-    return customer
 
 
 # --- Checkout and portal -------------------------------------------------------------------------
@@ -150,7 +118,7 @@ def _sync_subscription(data: Any, *, user: User) -> Subscription:
 
 def _running_subscription(*, user: User, action: str) -> Subscription:
     subscription = subscription_live_for_user(user=user)
-    if subscription is None or subscription_status(subscription) not in ("active", "trialing", "past_due"):
+    if subscription is None or subscription_status(subscription) not in CHANGEABLE_STATUSES:
         raise ConflictError(f"You have no active subscription to {action}.", code="not_active")
     return subscription
 
@@ -278,7 +246,7 @@ def subscription_changed(*, subscription: Subscription) -> None:
     """A subscription changed in Stripe: drop cached entitlements, end a grace period once paid."""
     user = user_for_customer(subscription.customer)
     status = subscription_status(subscription)
-    if status in ("active", "trialing", "canceled", "incomplete_expired"):
+    if status in GRACE_ENDING_STATUSES:
         GracePeriod.objects.filter(subscription_id=subscription.id).delete()
     if user is not None:
         entitlements_invalidate(user_id=user.pk)
@@ -349,12 +317,10 @@ def checkout_completed_link(*, session_data: dict[str, Any]) -> User | None:
     subscription is synced now so the success page does not wait for its own event, which may
     arrive later than this one.
     """
-    from accounts.models import User as UserModel
-
     ref = str(session_data.get("client_reference_id") or "")
-    user = UserModel.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
-    customer_id = _id(session_data.get("customer"))
-    subscription_id = _id(session_data.get("subscription"))
+    user = User.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
+    customer_id = stripe_id(session_data.get("customer"))
+    subscription_id = stripe_id(session_data.get("subscription"))
     if user is None or not customer_id:
         return None
     customer = Customer.objects.filter(id=customer_id).first()
@@ -391,19 +357,11 @@ def refund_notify(*, charge_id: str, amount_refunded: int, currency: str, custom
     return True
 
 
-def _id(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(getattr(value, "id", value) or "")
-
-
 # --- Account export and deletion -------------------------------------------------------------------
 
 
 def billing_export(user: User) -> dict[str, Any]:
     """The user's plan, subscriptions and invoices, for their data export."""
-    from billing.entitlements import entitlements_for
-
     subscriptions = []
     for s in subscriptions_for_user(user=user):
         plan = subscription_plan(s)
@@ -440,8 +398,6 @@ def billing_erase(user: User) -> None:
     customers are unlinked from the user and their e-mail/name dropped from the synced copy.
     Invoices stay in Stripe for accounting, no longer linked to a person here.
     """
-    from billing.tasks import customer_erase_remote
-
     customers = list(Customer.objects.filter(subscriber=user))
     for customer in customers:
         running = [

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 import stripe
 from celery import shared_task
 
+from billing.reconcile import reconcile
 from billing.stripe_client import configure
 
 logger = logging.getLogger(__name__)
@@ -27,11 +29,9 @@ def customer_erase_remote(*, customer_id: str, subscription_ids: list[str]) -> N
     """
     configure()
     for subscription_id in subscription_ids:
-        try:
+        with suppress(stripe.InvalidRequestError):  # already canceled or gone
             stripe.Subscription.cancel(subscription_id)
-        except stripe.InvalidRequestError:
-            pass  # already canceled or gone
-    try:
+    with suppress(stripe.InvalidRequestError):  # deleted in Stripe already
         stripe.Customer.modify(
             customer_id,
             email="",
@@ -40,8 +40,6 @@ def customer_erase_remote(*, customer_id: str, subscription_ids: list[str]) -> N
             description="",
             metadata={"djstripe_subscriber": "", "handle": ""},
         )
-    except stripe.InvalidRequestError:
-        pass  # deleted in Stripe already
 
 
 @shared_task(
@@ -55,8 +53,6 @@ def billing_reconcile() -> int:
 
     Safe to run twice: a second run finds nothing to fix. Returns the number of differences.
     """
-    from billing.reconcile import reconcile
-
     report = reconcile()
     for line in report:
         logger.warning("billing reconcile fixed: %s", line)

@@ -15,9 +15,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from billing import selectors, services
+from billing import presenters, selectors, services
 from billing.entitlements import entitlements_for
 from billing.forms import ChangeConfirmForm, PriceForm
+from billing.statuses import PAID_STATUSES
 from config.errors import ApplicationError
 
 
@@ -63,8 +64,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 
 
 def _success_context(request: HttpRequest) -> dict[str, Any]:
-    summary = selectors.subscription_summary(user=_user(request))
-    ready = summary is not None and summary["status"] in ("active", "trialing")
+    summary = presenters.subscription_summary(user=_user(request))
+    ready = summary is not None and summary["status"] in PAID_STATUSES
     return {
         "summary": summary,
         "ready": ready,
@@ -83,7 +84,7 @@ def success(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def billing_settings(request: HttpRequest) -> HttpResponse:
-    return render(request, "billing/settings.html", selectors.billing_overview(user=_user(request)))
+    return render(request, "billing/settings.html", presenters.billing_overview(user=_user(request)))
 
 
 @login_required

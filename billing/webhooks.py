@@ -17,6 +17,7 @@ from djstripe.signals import WEBHOOK_SIGNALS
 
 from billing import services
 from billing.entitlements import entitlements_invalidate, entitlements_invalidate_all
+from billing.selectors import stripe_id
 
 logger = logging.getLogger(__name__)
 
@@ -24,13 +25,6 @@ logger = logging.getLogger(__name__)
 def event_object(event: Event) -> dict[str, Any]:
     """The object an event carries, as a plain dict (empty when there is none)."""
     return dict((event.data or {}).get("object") or {})
-
-
-def stripe_id(value: Any) -> str:
-    """The id of a Stripe reference, whether it came expanded (a dict) or as a bare id."""
-    if isinstance(value, dict):
-        return str(value.get("id") or "")
-    return str(value or "")
 
 
 def _subscription(event: Event) -> Subscription | None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from allauth.account import signals as account_signals
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.models import User
@@ -19,7 +20,13 @@ def on_email_confirmed(sender: Any, email_address: EmailAddress, **kwargs: Any) 
 
 
 def on_email_changed(sender: Any, user: Any, **kwargs: Any) -> None:
-    stripe_customer_sync_later(user=user)
+    # With ACCOUNT_CHANGE_EMAIL, a new address becomes the user's only one by being verified,
+    # and allauth sends email_confirmed just before email_changed in that same step (also on
+    # sign-up): the confirmation has already queued the sync, so queueing it again here would
+    # run the task twice per verified sign-up. Without CHANGE_EMAIL, switching the primary
+    # between verified addresses sends only this signal.
+    if not settings.ACCOUNT_CHANGE_EMAIL:
+        stripe_customer_sync_later(user=user)
 
 
 def on_password_reset(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:

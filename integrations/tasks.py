@@ -5,8 +5,10 @@ from __future__ import annotations
 from celery import Task, shared_task
 from django.conf import settings
 
+from billing import customers
+from billing.selectors import user_list_without_customer
 from billing.stripe_client import BillingUnavailableError
-from integrations import customers, services
+from integrations import services
 
 # Both run periodically: see CELERY_BEAT_SCHEDULE in config/settings.py.
 
@@ -34,7 +36,7 @@ def stripe_customer_sync(self: Task, *, user_id: int) -> str | None:  # type: ig
 @shared_task
 def stripe_customers_backfill() -> int:
     """Daily safety net: queues a sync for every verified user still without a customer."""
-    user_ids = list(customers.users_without_customer().values_list("pk", flat=True)[:5000])
+    user_ids = list(user_list_without_customer().values_list("pk", flat=True)[:5000])
     for user_id in user_ids:
         stripe_customer_sync.delay(user_id=user_id)
     return len(user_ids)

@@ -11,14 +11,14 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import stripe
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from billing.stripe_client import stripe_errors
+from billing.coupons import coupon_ensure
+from billing.credits import balance_credit_grant, balance_credit_reverse
+from billing.selectors import subscriptions_for_user
 from config.errors import ApplicationError, ConflictError
 from referrals.models import Referral, Reward
 from referrals.selectors import card_fingerprints_for_user, invoice_paid_before_exists
@@ -122,30 +122,12 @@ def reward_revoke(*, reward: Reward, note: str) -> Reward:
 
 
 def referral_coupon_ensure() -> str:
-    """The id of the referral coupon, created in Stripe on first need (idempotently)."""
-    coupon_id = settings.REFERRAL_COUPON_ID
-    cache_key = f"referrals:coupon:{settings.STRIPE_API_HOST}:{coupon_id}"
-    if cache.get(cache_key):
-        return coupon_id
-    with stripe_errors():
-        try:
-            stripe.Coupon.retrieve(coupon_id)
-        except stripe.InvalidRequestError as exc:
-            if exc.http_status != 404:
-                raise
-            try:
-                stripe.Coupon.create(
-                    id=coupon_id,
-                    percent_off=settings.REFERRAL_REFERRED_PERCENT_OFF,
-                    duration="once",
-                    name="Referral welcome discount",
-                    idempotency_key=f"relay-referral-coupon-{coupon_id}-{settings.REFERRAL_REFERRED_PERCENT_OFF}",
-                )
-            except stripe.InvalidRequestError as created_exc:
-                if created_exc.code != "resource_already_exists":
-                    raise
-    cache.set(cache_key, True, 3600)
-    return coupon_id
+    """The id of the referral coupon, created in Stripe on first need (billing's coupon service)."""
+    return coupon_ensure(
+        coupon_id=settings.REFERRAL_COUPON_ID,
+        percent_off=settings.REFERRAL_REFERRED_PERCENT_OFF,
+        name="Referral welcome discount",
+    )
 
 
 def referral_checkout_discounts(user: User) -> list[dict[str, Any]]:
@@ -153,8 +135,6 @@ def referral_checkout_discounts(user: User) -> list[dict[str, Any]]:
 
     Not for flagged or rejected referrals, nor once the user has subscribed before.
     """
-    from billing.selectors import subscriptions_for_user
-
     referral = Referral.objects.filter(referred=user, status=Referral.Status.SIGNED_UP).first()
     if referral is None or referral.converted_at is not None:
         return []
@@ -171,8 +151,6 @@ def reward_grant(*, reward: Reward, now: datetime | None = None) -> Reward:
     idempotency key per reward, so a retry after a failed commit never credits twice. Flagged or
     rejected referrals are skipped (left pending or cancelled by the review).
     """
-    from billing.services import customer_get_or_create
-
     now = now or timezone.now()
     reward = Reward.objects.select_for_update().select_related("referral", "beneficiary").get(pk=reward.pk)
     if reward.status != Reward.Status.PENDING:
@@ -182,20 +160,18 @@ def reward_grant(*, reward: Reward, now: datetime | None = None) -> Reward:
     referral = Referral.objects.select_for_update().get(pk=reward.referral_id)
     if referral.status in (Referral.Status.FLAGGED, Referral.Status.REJECTED):
         return reward
-    customer = customer_get_or_create(user=reward.beneficiary)
-    with stripe_errors():
-        txn = stripe.Customer.create_balance_transaction(
-            customer.id,
-            amount=-reward.amount_cents,
-            currency=reward.currency,
-            description="Referral reward",
-            metadata={"relay_reward_id": str(reward.pk), "relay_referral_id": str(referral.pk)},
-            idempotency_key=f"relay-referral-reward-{reward.pk}-grant",
-        )
+    credit = balance_credit_grant(
+        user=reward.beneficiary,
+        amount_cents=reward.amount_cents,
+        currency=reward.currency,
+        description="Referral reward",
+        metadata={"relay_reward_id": str(reward.pk), "relay_referral_id": str(referral.pk)},
+        idempotency_key=f"relay-referral-reward-{reward.pk}-grant",
+    )
     reward.status = Reward.Status.GRANTED
     reward.granted_at = now
-    reward.stripe_customer_id = customer.id
-    reward.stripe_balance_transaction_id = str(txn.id)
+    reward.stripe_customer_id = credit.customer_id
+    reward.stripe_balance_transaction_id = credit.transaction_id
     reward.save(update_fields=["status", "granted_at", "stripe_customer_id", "stripe_balance_transaction_id"])
     referral.status = Referral.Status.REWARDED
     referral.save(update_fields=["status"])
@@ -228,18 +204,17 @@ def reward_reverse(*, reward: Reward, note: str) -> Reward:
     reward = Reward.objects.select_for_update().get(pk=reward.pk)
     if reward.status != Reward.Status.GRANTED:
         raise ConflictError("Only a granted reward can be reversed.", code="reward_not_granted")
-    with stripe_errors():
-        txn = stripe.Customer.create_balance_transaction(
-            reward.stripe_customer_id,
-            amount=reward.amount_cents,
-            currency=reward.currency,
-            description="Referral reward reversed",
-            metadata={"relay_reward_id": str(reward.pk)},
-            idempotency_key=f"relay-referral-reward-{reward.pk}-reverse",
-        )
+    reversal_id = balance_credit_reverse(
+        customer_id=reward.stripe_customer_id,
+        amount_cents=reward.amount_cents,
+        currency=reward.currency,
+        description="Referral reward reversed",
+        metadata={"relay_reward_id": str(reward.pk)},
+        idempotency_key=f"relay-referral-reward-{reward.pk}-reverse",
+    )
     reward.status = Reward.Status.REVERSED
     reward.reversed_at = timezone.now()
-    reward.stripe_reversal_transaction_id = str(txn.id)
+    reward.stripe_reversal_transaction_id = reversal_id
     reward.note = note[:200]
     reward.save(update_fields=["status", "reversed_at", "stripe_reversal_transaction_id", "note"])
     Referral.objects.filter(pk=reward.referral_id, status=Referral.Status.REWARDED).update(

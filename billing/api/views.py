@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from billing import selectors, services
+from billing import presenters, selectors, services
 from billing.api.serializers import (
     ChangePreviewOutputSerializer,
     CheckoutSessionInputSerializer,
@@ -107,7 +107,7 @@ class SubscriptionDetailApi(APIView):
         responses={200: SubscriptionOutputSerializer, 404: api_error("No subscription."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        summary = selectors.subscription_summary(user=_user(request))
+        summary = presenters.subscription_summary(user=_user(request))
         if summary is None:
             raise NotFoundError("You have no subscription.", code="no_subscription")
         return Response(SubscriptionOutputSerializer(summary).data)
@@ -184,7 +184,7 @@ class SubscriptionCancelApi(APIView):
     def post(self, request: Request) -> Response:
         services.subscription_cancel(user=_user(request))
         return Response(
-            SubscriptionOutputSerializer(selectors.subscription_summary(user=_user(request))).data
+            SubscriptionOutputSerializer(presenters.subscription_summary(user=_user(request))).data
         )
 
 
@@ -208,7 +208,7 @@ class SubscriptionResumeApi(APIView):
     def post(self, request: Request) -> Response:
         services.subscription_resume(user=_user(request))
         return Response(
-            SubscriptionOutputSerializer(selectors.subscription_summary(user=_user(request))).data
+            SubscriptionOutputSerializer(presenters.subscription_summary(user=_user(request))).data
         )
 
 
@@ -256,7 +256,7 @@ class SubscriptionChangeApi(APIView):
             price_id=data.validated_data["price_id"],
             proration_date=data.validated_data.get("proration_date"),
         )
-        return Response(SubscriptionOutputSerializer(selectors.subscription_summary(user=user)).data)
+        return Response(SubscriptionOutputSerializer(presenters.subscription_summary(user=user)).data)
 
 
 class InvoicePagination(DefaultCursorPagination):

@@ -7,6 +7,10 @@ from typing import Any
 from django import template
 from django.core.cache import cache
 
+from accounts.models import User
+from billing.selectors import subscription_current_for_user, subscription_status
+from billing.statuses import GRACE_STATUS
+
 register = template.Library()
 
 _SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£"}
@@ -28,15 +32,12 @@ def money(cents: Any, currency: str = "usd") -> str:
 
 def _past_due(user_id: int) -> bool:
     """Whether the user's subscription is past due (cached with the entitlements' lifetime)."""
-    from accounts.models import User
-    from billing.selectors import subscription_current_for_user, subscription_status
-
     key = f"billing:past-due:{user_id}"
     cached = cache.get(key)
     if cached is None:
         user = User(pk=user_id)
         subscription = subscription_current_for_user(user=user)
-        cached = bool(subscription is not None and subscription_status(subscription) == "past_due")
+        cached = bool(subscription is not None and subscription_status(subscription) == GRACE_STATUS)
         cache.set(key, cached, 300)
     return bool(cached)
 

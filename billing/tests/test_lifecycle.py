@@ -11,7 +11,7 @@ from django.db import transaction
 from djstripe.models import Customer, Subscription
 
 from accounts.lifecycle import erasers, exporters
-from billing.services import customer_get_or_create
+from billing.customers import customer_get_or_create
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from djstripe.models import Customer
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from integrations.customers import users_without_customer
+from billing.selectors import user_list_without_customer
 from integrations.tasks import stripe_customer_sync, stripe_customers_backfill
 
 pytestmark = pytest.mark.django_db
@@ -82,7 +82,7 @@ def test_sign_up_succeeds_while_stripe_is_down_and_the_customer_follows(
     )
     assert user.is_active
     assert not Customer.objects.filter(subscriber=user).exists()
-    assert list(users_without_customer()) == [user]
+    assert list(user_list_without_customer()) == [user]
 
     stripe_down.back()
     # The task's next retry (what the worker runs after its backoff) now succeeds...

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from billing.customers import stripe_customer_sync
+from billing.selectors import user_list_without_customer
 from billing.stripe_client import BillingUnavailableError
-from integrations.customers import stripe_customer_sync, users_without_customer
 
 
 class Command(BaseCommand):
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=None, help="At most this many users.")
 
     def handle(self, *args: Any, dry_run: bool = False, limit: int | None = None, **options: Any) -> None:
-        users = users_without_customer()
+        users = user_list_without_customer()
         if limit is not None:
             users = users[:limit]
         created = failed = 0

@@ -1,0 +1,66 @@
+"""What the billing pages and API show: plain dicts built from the selectors, in one place each."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from billing.entitlements import entitlements_for
+from billing.selectors import (
+    customer_for_user,
+    grace_period_end_get,
+    invoice_row,
+    invoices_for_user,
+    payment_method_for_user,
+    plan_catalogue,
+    subscription_current_for_user,
+    subscription_item,
+    subscription_plan,
+    subscription_status,
+)
+from billing.statuses import GRACE_STATUS, LIVE_STATUSES
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def subscription_summary(*, user: User) -> dict[str, Any] | None:
+    """The user's current subscription as shown on the billing page and by the API, or None."""
+    subscription = subscription_current_for_user(user=user)
+    if subscription is None:
+        return None
+    data = subscription.stripe_data
+    status = subscription_status(subscription)
+    item = subscription_item(subscription)
+    price = item.get("price") or data.get("plan") or {}
+    plan = subscription_plan(subscription)
+    grace = None
+    if status == GRACE_STATUS:
+        grace = grace_period_end_get(user=user, subscription_id=subscription.id)
+    return {
+        "id": subscription.id,
+        "status": status,
+        "status_label": status.replace("_", " ").capitalize(),
+        "plan": plan.code if plan else "",
+        "plan_name": plan.name if plan else "",
+        "price_id": price.get("id") if isinstance(price, dict) else str(price),
+        "interval": ((price.get("recurring") or {}).get("interval") if isinstance(price, dict) else "") or "",
+        "amount": int(price.get("unit_amount") or 0) if isinstance(price, dict) else 0,
+        "currency": (price.get("currency") if isinstance(price, dict) else "") or "usd",
+        "current_period_end": subscription.current_period_end,
+        "cancel_at_period_end": bool(data.get("cancel_at_period_end")),
+        "trial_end": subscription.trial_end if data.get("trial_end") else None,
+        "grace_ends_at": grace,
+        "is_live": status in LIVE_STATUSES,
+    }
+
+
+def billing_overview(*, user: User) -> dict[str, Any]:
+    """Everything the billing settings page shows, in one call."""
+    return {
+        "summary": subscription_summary(user=user),
+        "entitlements": entitlements_for(user=user),
+        "payment_method": payment_method_for_user(user=user),
+        "invoices": [invoice_row(i) for i in invoices_for_user(user=user).order_by("-created")[:24]],
+        "catalogue": [e for e in plan_catalogue() if e.product is not None],
+        "has_customer": customer_for_user(user=user) is not None,
+    }
