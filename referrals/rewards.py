@@ -18,10 +18,10 @@ from django.utils import timezone
 from accounts.models import User
 from billing.coupons import coupon_ensure
 from billing.credits import balance_credit_grant, balance_credit_reverse
-from billing.selectors import subscriptions_for_user
+from billing.selectors import card_fingerprints_list_for_user, subscriptions_for_user
 from config.errors import ApplicationError, ConflictError
 from referrals.models import Referral, Reward
-from referrals.selectors import card_fingerprints_for_user, invoice_paid_before_exists
+from referrals.selectors import invoice_paid_before_exists
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def referral_conversion_record(
         referral.first_invoice_id = invoice_id
         referral.first_charge_id = charge_id
         if referrer_card_fingerprints is None:
-            referrer_card_fingerprints = card_fingerprints_for_user(user=referral.referrer)
+            referrer_card_fingerprints = card_fingerprints_list_for_user(user=referral.referrer)
         if card_fingerprint and card_fingerprint in referrer_card_fingerprints:
             referral.flag_reasons = [*referral.flag_reasons, "same_card"]
             referral.status = Referral.Status.FLAGGED

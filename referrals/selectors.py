@@ -111,16 +111,3 @@ def invoice_paid_before_exists(*, user: User, invoice_id: str = "") -> bool:
     if this is not None:
         paid = paid.filter(created__lt=this)
     return paid.exists()
-
-
-def card_fingerprints_for_user(*, user: User) -> frozenset[str]:
-    """Fingerprints of the cards the user paid with or saved (from dj-stripe's synced rows)."""
-    from djstripe.models import Charge, PaymentMethod
-
-    saved = PaymentMethod.objects.filter(customer__subscriber=user).values_list(
-        "stripe_data__card__fingerprint", flat=True
-    )
-    charged = Charge.objects.filter(customer__subscriber=user).values_list(
-        "stripe_data__payment_method_details__card__fingerprint", flat=True
-    )
-    return frozenset(str(fp) for fp in [*saved, *charged] if fp)
