@@ -186,7 +186,7 @@ class User(AbstractBaseUser, PermissionsMixin):
                 continue
             try:
                 # django-stubs lack BaseConstraint.validate (Django 4.1+).
-                constraint.validate(type(self), self, exclude=exclude)  # type: ignore[attr-defined]
+                constraint.validate(type(self), self, exclude=exclude)  # type: ignore[attr-defined]  # BaseConstraint.validate is untyped in the stubs
             except ValidationError as exc:
                 errors.setdefault(field, []).append(exc)
         if errors:

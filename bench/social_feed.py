@@ -137,8 +137,8 @@ def wrk(url: str, script: Path, duration: int, connections: int) -> dict[str, fl
     wrk_ms = (
         children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime
     ) * 1000
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]  # wrk always prints it
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]  # wrk always prints it
     values = {k: int(v) / 1000 for k, v in re.findall(r"(P\d+)_US (\d+)", out)}
     # CPU milliseconds per request, by process kind ("other": the rest of the machine).
     cpu = {kind: spent[kind] * TICK_MS / requests for kind in ("workers", "postgres", "redis", "steal")}

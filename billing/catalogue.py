@@ -114,7 +114,7 @@ def webhook_endpoint_register(*, base_url: str, log: Any = None) -> WebhookEndpo
     remote = stripe.WebhookEndpoint.create(
         url=f"{base_url}{path}",
         enabled_events=["*"],
-        api_version=settings.STRIPE_API_VERSION,  # type: ignore[arg-type]
+        api_version=settings.STRIPE_API_VERSION,  # type: ignore[arg-type]  # the SDK types it as a Literal of its own version
         metadata={"djstripe_uuid": str(djstripe_uuid)},
     ).to_dict()
     endpoint = WebhookEndpoint.objects.create(

@@ -77,7 +77,7 @@ def _success_context(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 def success(request: HttpRequest) -> HttpResponse:
     """Shows what the webhooks recorded; the redirect from Checkout proves nothing by itself."""
-    template = "billing/_success_status.html" if request.htmx else "billing/success.html"  # type: ignore[attr-defined]
+    template = "billing/_success_status.html" if request.htmx else "billing/success.html"  # type: ignore[attr-defined]  # set by django-htmx middleware
     return render(request, template, _success_context(request))
 
 

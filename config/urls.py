@@ -16,7 +16,7 @@ from referrals.views import ReferralSignupView
 
 # The admin signs in through the site's own login (two-factor, rate limits, security log):
 # anonymous visitors are sent to it, signed-in non-staff get a 403.
-admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]  # wrapping the bound view is the documented hook
 
 _DOCS_CSP = {"style-src": ["'unsafe-inline'"], "worker-src": ["blob:"]}
 

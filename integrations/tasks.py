@@ -20,7 +20,7 @@ def api_key_expiry_warnings_send() -> int:
 
 
 @shared_task(bind=True, acks_late=True)
-def stripe_customer_sync(self: Task, *, user_id: int) -> str | None:  # type: ignore[type-arg]
+def stripe_customer_sync(self: Task, *, user_id: int) -> str | None:
     """Creates the user's Stripe customer or updates its e-mail; retries with exponential
     backoff (up to 10 minutes apart, ``STRIPE_CUSTOMER_SYNC_MAX_RETRIES`` times) while Stripe is
     unreachable. Idempotent, so a retry after a lost response changes nothing twice."""

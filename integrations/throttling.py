@@ -31,7 +31,7 @@ def _count(counter: str, ttl: int) -> int:
         key = cache.client.make_key(counter)
     elif isinstance(cache, RedisCache):
         key = cache.make_and_validate_key(counter)
-        client = cache._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+        client = cache._cache.get_client(key, write=True)  # type: ignore[attr-defined]  # Django's private Redis client, untyped
     else:
         cache.add(counter, 0, ttl)
         try:

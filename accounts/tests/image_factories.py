@@ -17,7 +17,7 @@ def image_bytes(
     color: object = (200, 30, 30),
     exif: Image.Exif | None = None,
 ) -> bytes:
-    image = Image.new(mode, size, color)  # type: ignore[arg-type]
+    image = Image.new(mode, size, color)  # type: ignore[arg-type]  # Pillow accepts any colour tuple  # Pillow accepts any colour tuple
     buffer = io.BytesIO()
     kwargs = {"exif": exif} if exif is not None else {}
     image.save(buffer, fmt, **kwargs)
@@ -42,4 +42,4 @@ def image_upload(
 ) -> SimpleUploadedFile:
     return SimpleUploadedFile(
         name, data if data is not None else image_bytes(**kwargs), content_type=content_type
-    )  # type: ignore[arg-type]
+    )  # type: ignore[arg-type]  # Pillow accepts any colour tuple

@@ -206,7 +206,7 @@ class ApiErrorBodySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="A stable, machine-readable error code.")
     message = serializers.CharField(help_text="A sentence for people.")
     # DRF's metaclass collects declared fields, so a field may be called "fields".
-    fields = serializers.DictField(  # type: ignore[assignment]
+    fields = serializers.DictField(  # type: ignore[assignment]  # a field named "fields" shadows Serializer.fields
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per input field (dotted paths for nested fields).",
     )

@@ -58,7 +58,7 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
         )
         return definition
 
-    def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]] | None:  # type: ignore[override]
+    def get_security_requirement(self, auto_schema: AutoSchema) -> dict[str, list[str]] | None:  # type: ignore[override]  # None drops the scheme; the stub says dict only
         _, scope = needed_scope(auto_schema.view, auto_schema.method)
         # Operations that refuse keys do not list the key scheme at all.
         return {self.name: []} if scope is not None else None
