@@ -19,6 +19,7 @@ from accounts.services import user_deactivate
 from accounts.services.account import account_delete
 from accounts.services.profile import profile_update
 from accounts.services.security import MFA_RESET_PERMISSION, mfa_reset
+from config.admin import ReadOnlyAdminMixin
 from config.errors import PermissionDeniedError
 
 
@@ -201,7 +202,7 @@ admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(admin.ModelAdmin):
+class AuthenticatorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "type", "created_at", "last_used_at")
     list_filter = ("type", "created_at", "last_used_at")
     search_fields = ("user__email", "user__handle")
@@ -210,15 +211,6 @@ class AuthenticatorAdmin(admin.ModelAdmin):
     fields = ("user", "type", "created_at", "last_used_at")
     readonly_fields = fields
     actions = ("reset_two_factor",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_reset_permission(self, request: HttpRequest) -> bool:
         return request_user(request).has_perm(MFA_RESET_PERMISSION)

@@ -6,7 +6,7 @@ Each view parses input, calls one service or selector, and renders or redirects;
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,17 +14,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
+from accounts.auth import request_user
 from billing import presenters, selectors, services
 from billing.entitlements import entitlements_for
 from billing.forms import ChangeConfirmForm, PriceForm
 from billing.statuses import PAID_STATUSES
 from config.errors import ApplicationError
-
-
-def _user(request: HttpRequest) -> User:
-    """The signed-in user (every view here requires one)."""
-    return cast("User", request.user)
 
 
 class _SeeOther(HttpResponseRedirect):
@@ -35,8 +30,8 @@ class _SeeOther(HttpResponseRedirect):
 def pricing(request: HttpRequest) -> HttpResponse:
     interval = "year" if request.GET.get("interval") == "year" else "month"
     signed_in = request.user.is_authenticated
-    current = entitlements_for(user=_user(request)).plan if signed_in else ""
-    subscription = selectors.subscription_live_for_user(user=_user(request)) if signed_in else None
+    current = entitlements_for(user=request_user(request)).plan if signed_in else ""
+    subscription = selectors.subscription_live_for_user(user=request_user(request)) if signed_in else None
     plans = []
     for entry in selectors.plan_catalogue():
         price = entry.yearly if interval == "year" else entry.monthly
@@ -56,7 +51,9 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a plan.")
         return redirect("billing:pricing")
     try:
-        url = services.checkout_session_create(user=_user(request), price_id=form.cleaned_data["price_id"])
+        url = services.checkout_session_create(
+            user=request_user(request), price_id=form.cleaned_data["price_id"]
+        )
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("billing:pricing")
@@ -64,7 +61,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
 
 
 def _success_context(request: HttpRequest) -> dict[str, Any]:
-    summary = presenters.subscription_summary(user=_user(request))
+    summary = presenters.subscription_summary(user=request_user(request))
     ready = summary is not None and summary["status"] in PAID_STATUSES
     return {
         "summary": summary,
@@ -84,14 +81,14 @@ def success(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def billing_settings(request: HttpRequest) -> HttpResponse:
-    return render(request, "billing/settings.html", presenters.billing_overview(user=_user(request)))
+    return render(request, "billing/settings.html", presenters.billing_overview(user=request_user(request)))
 
 
 @login_required
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
     try:
-        services.subscription_cancel(user=_user(request))
+        services.subscription_cancel(user=request_user(request))
         messages.success(request, "Your subscription will end at the end of the period.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -102,7 +99,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
 @require_POST
 def resume(request: HttpRequest) -> HttpResponse:
     try:
-        services.subscription_resume(user=_user(request))
+        services.subscription_resume(user=request_user(request))
         messages.success(request, "Your subscription will renew.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -119,7 +116,7 @@ def change(request: HttpRequest) -> HttpResponse:
             return redirect("billing:settings")
         try:
             services.subscription_change(
-                user=_user(request),
+                user=request_user(request),
                 price_id=form.cleaned_data["price_id"],
                 proration_date=form.cleaned_data["proration_date"],
             )
@@ -133,7 +130,7 @@ def change(request: HttpRequest) -> HttpResponse:
         return redirect("billing:settings")
     try:
         preview = services.subscription_change_preview(
-            user=_user(request), price_id=price_form.cleaned_data["price_id"]
+            user=request_user(request), price_id=price_form.cleaned_data["price_id"]
         )
         price, plan = selectors.price_get_for_sale(price_id=preview["price_id"])
     except ApplicationError as exc:
@@ -156,7 +153,7 @@ def change(request: HttpRequest) -> HttpResponse:
 @require_POST
 def portal(request: HttpRequest) -> HttpResponse:
     try:
-        return _SeeOther(services.portal_session_create(user=_user(request)))
+        return _SeeOther(services.portal_session_create(user=request_user(request)))
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect("billing:settings")

@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest
 
 from accounts.auth import request_user
+from config.admin import ReadOnlyAdminMixin
 from config.errors import ApplicationError
 from referrals.models import Click, Referral, ReferralCode, Reward, TopReferrer
 from referrals.services import referral_approve, referral_reject
@@ -99,7 +100,7 @@ class RewardAdmin(admin.ModelAdmin):
 
 
 @admin.register(TopReferrer)
-class TopReferrerAdmin(admin.ModelAdmin):
+class TopReferrerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Users ranked by the referrals they brought (rejected ones do not count)."""
 
     list_display = ("handle", "email", "referral_count", "converted_count", "credit_granted_cents")
@@ -139,15 +140,6 @@ class TopReferrerAdmin(admin.ModelAdmin):
     @admin.display(ordering="credit_granted_cents", description="Credit granted (cents)")
     def credit_granted_cents(self, obj: Any) -> int:
         return int(obj.credit_granted_cents or 0)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ReferralCode)

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from accounts.auth import request_user
 from accounts.models import User
+from config.admin import ReadOnlyAdminMixin
 from config.errors import ApplicationError
 from social import moderation, services
 from social.models import ModerationAction, Post, Report
@@ -145,20 +146,11 @@ class ReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(ModerationAction)
-class ModerationActionAdmin(admin.ModelAdmin):
+class ModerationActionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "moderator", "target_handle", "report", "post")
     list_filter = ("kind",)
     search_fields = ("target_handle", "moderator__handle", "note")
     list_select_related = ("moderator", "target_user", "report", "post")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Post)

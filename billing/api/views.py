@@ -6,7 +6,7 @@ API keys may read billing (scope ``billing:read``) but never change it: every wr
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import (
     OpenApiResponse,
@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.auth import request_user
 from billing import presenters, selectors, services
 from billing.api.serializers import (
     ChangePreviewOutputSerializer,
@@ -36,12 +36,6 @@ from billing.entitlements import entitlements_for
 from config.api import DefaultCursorPagination, api_error
 from config.errors import NotFoundError
 from config.scopes import RequiredScopes
-
-
-def _user(request: Request) -> User:
-    """The signed-in user (authentication is required by the default permissions)."""
-    return cast("User", request.user)
-
 
 SCOPES = RequiredScopes(read="billing:read")
 
@@ -91,7 +85,7 @@ class PlanListApi(APIView):
         responses={200: PlanOutputSerializer(many=True), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        current = entitlements_for(user=_user(request)).plan
+        current = entitlements_for(user=request_user(request)).plan
         return Response(PlanOutputSerializer(plans_out(current=current), many=True).data)
 
 
@@ -107,7 +101,7 @@ class SubscriptionDetailApi(APIView):
         responses={200: SubscriptionOutputSerializer, 404: api_error("No subscription."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        summary = presenters.subscription_summary(user=_user(request))
+        summary = presenters.subscription_summary(user=request_user(request))
         if summary is None:
             raise NotFoundError("You have no subscription.", code="no_subscription")
         return Response(SubscriptionOutputSerializer(summary).data)
@@ -138,7 +132,9 @@ class CheckoutSessionCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = CheckoutSessionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        url = services.checkout_session_create(user=_user(request), price_id=data.validated_data["price_id"])
+        url = services.checkout_session_create(
+            user=request_user(request), price_id=data.validated_data["price_id"]
+        )
         return Response({"url": url}, status=status.HTTP_201_CREATED)
 
 
@@ -160,7 +156,7 @@ class PortalSessionCreateApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        url = services.portal_session_create(user=_user(request))
+        url = services.portal_session_create(user=request_user(request))
         return Response({"url": url}, status=status.HTTP_201_CREATED)
 
 
@@ -182,9 +178,9 @@ class SubscriptionCancelApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        services.subscription_cancel(user=_user(request))
+        services.subscription_cancel(user=request_user(request))
         return Response(
-            SubscriptionOutputSerializer(presenters.subscription_summary(user=_user(request))).data
+            SubscriptionOutputSerializer(presenters.subscription_summary(user=request_user(request))).data
         )
 
 
@@ -206,9 +202,9 @@ class SubscriptionResumeApi(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        services.subscription_resume(user=_user(request))
+        services.subscription_resume(user=request_user(request))
         return Response(
-            SubscriptionOutputSerializer(presenters.subscription_summary(user=_user(request))).data
+            SubscriptionOutputSerializer(presenters.subscription_summary(user=request_user(request))).data
         )
 
 
@@ -245,7 +241,7 @@ class SubscriptionChangeApi(APIView):
     def post(self, request: Request) -> Response:
         data = SubscriptionChangeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = _user(request)
+        user = request_user(request)
         if data.validated_data["preview"]:
             preview = services.subscription_change_preview(
                 user=user, price_id=data.validated_data["price_id"]
@@ -271,7 +267,7 @@ class InvoiceListApi(GenericAPIView):
     serializer_class = InvoiceOutputSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.invoices_for_user(user=_user(self.request))
+        return selectors.invoices_for_user(user=request_user(self.request))
 
     @extend_schema(
         operation_id="billing_invoices_list",
@@ -297,7 +293,7 @@ class PaymentMethodDetailApi(APIView):
         responses={200: PaymentMethodOutputSerializer, 404: api_error("No card on file."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        method = selectors.payment_method_for_user(user=_user(request))
+        method = selectors.payment_method_for_user(user=request_user(request))
         if method is None:
             raise NotFoundError("You have no card on file.", code="no_payment_method")
         return Response(PaymentMethodOutputSerializer(method).data)
@@ -315,4 +311,6 @@ class EntitlementsDetailApi(APIView):
         responses={200: EntitlementsOutputSerializer, **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        return Response(EntitlementsOutputSerializer(asdict(entitlements_for(user=_user(request)))).data)
+        return Response(
+            EntitlementsOutputSerializer(asdict(entitlements_for(user=request_user(request)))).data
+        )
