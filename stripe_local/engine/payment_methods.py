@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..params import as_int
 from .common import (
     TEST_CARDS,
     TEST_TOKENS,
@@ -29,8 +30,6 @@ class PaymentMethodsMixin(EventsMixin):
     def make_payment_method(
         self, card: Obj, *, billing_details: Obj | None = None, metadata: Obj | None = None
     ) -> Obj:
-        from ..params import as_int
-
         number = str(card.get("number") or "").replace(" ", "")
         token = card.get("token")
         if token:

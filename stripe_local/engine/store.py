@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..params import ParamError, as_int
 from .common import (
     ID_SUFFIX,
     PREFIXES,
@@ -243,8 +244,6 @@ class EngineStore:
 
     def paginate(self, items: list[Obj], params: Obj, url: str) -> Obj:
         """Stripe list semantics: newest first, ``limit`` (1-100), ``starting_after``, ``ending_before``."""
-        from ..params import ParamError, as_int
-
         items = sorted(
             items, key=lambda o: (o.get("created") or 0, self.m(o["id"]).get("seq", 0)), reverse=True
         )

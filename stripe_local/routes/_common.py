@@ -7,6 +7,7 @@ send (200) or ``(status, object)``. The server applies ``expand[]`` and the erro
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -126,8 +127,6 @@ LIST = "limit starting_after ending_before created"
 
 
 def json_roundtrip(value: Any) -> Any:
-    import json
-
     return json.loads(json.dumps(value))
 
 
