@@ -230,9 +230,11 @@ def test_revoke_is_idempotent_and_has_one_route(reauthed_api_client, user):
     assert ApiKey.objects.get(pk=other.pk).is_usable
 
 
-def test_a_malformed_key_id_is_404_not_500(reauthed_api_client):
-    for path in (f"{URL}%00/", f"{URL}%00/revoke/", f"{URL}ab-cd/rotate/"):
-        assert reauthed_api_client.post(path, {}, format="json").status_code == 404, path
+def test_a_malformed_key_id_is_a_clear_4xx_not_500(reauthed_api_client):
+    # A NUL never reaches a view (config.guards: 400); any other id no key can have is 404.
+    for path in (f"{URL}%00/", f"{URL}%00/revoke/"):
+        assert error_of(reauthed_api_client.post(path, {}, format="json"), 400)["code"], path
+    assert reauthed_api_client.post(f"{URL}ab-cd/rotate/", {}, format="json").status_code == 404
 
 
 def test_rotating_a_revoked_key_is_409(reauthed_api_client, user):

@@ -264,11 +264,11 @@ def test_export_and_erase(user, other_user):
     theirs = make_post(other_user, "their words")
     services.like_create(user=user, post_id=theirs.pk)
     make_post(user, "reply", reply_to_id=theirs.pk)
-    exported = lifecycle.exporters()["social"](user)
+    exported = lifecycle.exporters()["social"](user=user)
     assert [p["text"] for p in exported["posts"]] == ["my words", "reply"]
     assert exported["following"] == [other_user.handle]
     assert exported["likes"] == [theirs.pk]
-    lifecycle.erasers()["social"](user)
+    lifecycle.erasers()["social"](user=user)
     theirs.refresh_from_db()
     assert (theirs.like_count, theirs.reply_count) == (0, 0)
     assert not Post.objects.filter(pk=mine.pk).exists()
