@@ -84,15 +84,23 @@ def own_redis(settings):
     saved = (celery_app.conf.task_always_eager, celery_app.conf.broker_url)
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = url
-    celery_app._pool = None
+    _forget_broker_connections()
     try:
         yield server
     finally:
         server.stop()
         celery_app.conf.task_always_eager, celery_app.conf.broker_url = saved
-        celery_app._pool = None
-        resilient_celery._broker.retry_at = 0.0
-        resilient_celery._broker.down = False
+        _forget_broker_connections()
+
+
+def _forget_broker_connections() -> None:
+    """Celery keeps its connection and producer pools, and the resilient dispatch its "broker is
+    down" pause, in process memory: an earlier test that published must not decide where (or
+    whether) this one's tasks go."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    resilient_celery._broker.retry_at = 0.0
+    resilient_celery._broker.down = False
 
 
 def _wait_past_retry_pause() -> None:

@@ -25,7 +25,7 @@ from . import (
     portal,
     products,
     subscriptions,
-    test_clocks,
+    clocks,
     webhooks,
 )
 from ._common import ROUTES, dispatch, json_roundtrip
@@ -51,7 +51,7 @@ RESOURCES = (
     portal,
     products,
     subscriptions,
-    test_clocks,
+    clocks,
     webhooks,
 )
 
