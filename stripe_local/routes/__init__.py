@@ -14,6 +14,7 @@ from . import (
     balance,
     charges,
     checkout,
+    clocks,
     coupons,
     credit_notes,
     customers,
@@ -25,7 +26,6 @@ from . import (
     portal,
     products,
     subscriptions,
-    clocks,
     webhooks,
 )
 from ._common import ROUTES, dispatch, json_roundtrip
