@@ -9,7 +9,9 @@ in the order they must be tried, so the order the modules are imported in does n
 from __future__ import annotations
 
 from ..engine import API_VERSION
-from . import (
+
+# Imported for their @route registrations (see the module docstring), not for a name.
+from . import (  # noqa: F401
     account,
     balance,
     charges,
@@ -35,29 +37,8 @@ from .local import local_disputes_create
 from .subscriptions import subscriptions_update
 from .webhooks import webhook_endpoints_create
 
-RESOURCES = (
-    account,
-    balance,
-    charges,
-    checkout,
-    coupons,
-    credit_notes,
-    customers,
-    disputes,
-    events,
-    invoices,
-    local,
-    payment_methods,
-    portal,
-    products,
-    subscriptions,
-    clocks,
-    webhooks,
-)
-
 __all__ = [
     "API_VERSION",
-    "RESOURCES",
     "ROUTES",
     "card_optional",
     "complete_checkout",
