@@ -70,11 +70,13 @@ INSTALLED_APPS = [
     # Project (platform first: the outbox imports no feature app)
     "config",  # the platform itself (config.apps): start-up hooks, media_to_bucket
     "outbox",
+    "audit",  # the staff audit log (below accounts: every app's admin records into it)
     "accounts",
     "social",
     "billing",
     "referrals",
     "integrations",
+    "staff",  # the staff panel inside the admin: dashboard, user 360, impersonation (top layer)
     # The local Stripe stand-in (development only: kept out of the production image, see
     # .dockerignore) provides `manage.py stripe_local` and `stripe_local_wait`.
     *(["stripe_local"] if (DEBUG or TESTING) else []),

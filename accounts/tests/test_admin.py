@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 from allauth.usersessions.models import UserSession
 from django.test import Client
 
 from accounts.models import Profile, SecurityEvent, User
 from accounts.services import security_event_record
+from accounts.tests.admin_forms import FormFields
 from accounts.tests.factories import DEFAULT_PASSWORD, StaffUserFactory, UserFactory
 from social import services as social_services
 
@@ -143,12 +142,12 @@ def test_admin_delete_goes_through_account_deletion(staff_client):
     assert not User.objects.filter(pk=doomed.pk).exists()
     assert not SecurityEvent.objects.filter(user_id=doomed.pk).exists()
 
+    # Bulk deletion is not offered (its log rows would escape the audit log): one at a time.
     more = [UserFactory(), UserFactory()]
-    response = staff_client.post(
+    staff_client.post(
         CHANGELIST, {"action": "delete_selected", "_selected_action": [u.pk for u in more], "post": "yes"}
     )
-    assert response.status_code == 302
-    assert not User.objects.filter(pk__in=[u.pk for u in more]).exists()
+    assert User.objects.filter(pk__in=[u.pk for u in more]).count() == 2
 
 
 def test_admin_index_names_the_project_users_apart_from_allauth_accounts(staff_client):
@@ -158,44 +157,6 @@ def test_admin_index_names_the_project_users_apart_from_allauth_accounts(staff_c
         in body
     )
     assert 'title="Models in the Accounts application">Accounts</a>' in body  # allauth's
-
-
-class _FormFields(HTMLParser):
-    """What a browser would submit from a page's form: its inputs, selects and textareas as they are."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data: dict[str, list[str]] = {}
-        self._select: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {key: value or "" for key, value in attrs}
-        name = a.get("name")
-        if tag == "input" and name and a.get("type") not in ("submit", "file", "button"):
-            if a.get("type") in ("checkbox", "radio"):
-                if "checked" in a:
-                    self.data.setdefault(name, []).append(a.get("value", "on"))
-            else:
-                self.data.setdefault(name, []).append(a.get("value", ""))
-        elif tag == "select" and name:
-            self._select = name
-            self.data.setdefault(name, [])
-        elif tag == "option" and self._select and "selected" in a:
-            self.data[self._select].append(a.get("value", ""))
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.data[name] = [""]
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.data[self._textarea][0] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
 
 
 def test_a_time_zone_changed_in_the_admin_reaches_the_users_open_sessions(
@@ -208,7 +169,7 @@ def test_a_time_zone_changed_in_the_admin_reaches_the_users_open_sessions(
     assert "+00:00" in browser.get(f"/posts/{post.pk}/").content.decode()
 
     page = staff_client.get(f"{CHANGELIST}{someone.pk}/change/")
-    fields = _FormFields()
+    fields = FormFields()
     fields.feed(page.content.decode())
     assert fields.data["profile-0-timezone"] == ["UTC"]
     fields.data["profile-0-timezone"] = ["Asia/Tokyo"]
@@ -223,7 +184,7 @@ def test_a_time_zone_changed_in_the_admin_reaches_the_users_open_sessions(
 def test_a_display_name_typed_in_the_admin_is_cleaned_like_everywhere_else(staff_client):
     someone = UserFactory()
     page = staff_client.get(f"{CHANGELIST}{someone.pk}/change/")
-    fields = _FormFields()
+    fields = FormFields()
     fields.feed(page.content.decode())
     fields.data["profile-0-display_name"] = ["\u202eadmin\u200b"]
     fields.data["profile-0-bio"] = ["line\u2066one\u2069"]
@@ -239,7 +200,7 @@ def test_a_display_name_typed_in_the_admin_is_cleaned_like_everywhere_else(staff
 def test_the_admin_refuses_a_reserved_handle_and_an_unknown_notification_kind(staff_client):
     someone = UserFactory()
     page = staff_client.get(f"{CHANGELIST}{someone.pk}/change/")
-    fields = _FormFields()
+    fields = FormFields()
     fields.feed(page.content.decode())
     fields.data["handle"] = ["Support"]
     fields.data["profile-0-notification_preferences"] = ['{"gossip": true}']
