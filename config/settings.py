@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
@@ -151,6 +151,14 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 # --- Cache, Redis, Celery ------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The test suite runs split over pytest-xdist workers (scripts/test). A test's cache.clear()
+# empties its whole Redis database, so each worker gets a database of its own: gwN uses the
+# configured number plus N + 1.
+_XDIST_WORKER = env.str("PYTEST_XDIST_WORKER", default="") if TESTING else ""
+if REDIS_URL and _XDIST_WORKER.startswith("gw"):
+    _redis = urlsplit(REDIS_URL)
+    _database = int(_redis.path.strip("/") or 0) + int(_XDIST_WORKER[2:]) + 1
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_database}"))
 if REDIS_URL:
     # django-redis keeps one connection pool per process; Django's own RedisCache builds a new
     # client on every call (~0.2 ms each, bench/RESULTS.md).
