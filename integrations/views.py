@@ -1,8 +1,10 @@
 """The API keys settings page: list, create (the full key is shown once), rotate, revoke.
 
 Creating and rotating a key need a recent re-authentication (allauth asks for the password and
-replays the POST). A new key is kept in the session only until the next GET shows it: the POST
-answers with a redirect, so reloading the page never creates a second key (post/redirect/get).
+replays the POST). A new key is kept in the session only until the next GET shows it, sealed (encrypted with a key
+derived from SECRET_KEY, ``config.sealing``) so the session store never holds it in clear: the
+POST answers with a redirect, so reloading the page never creates a second key
+(post/redirect/get).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.auth import request_user
 from config.errors import ApplicationError, NotFoundError
+from config.sealing import seal, unseal
 from integrations.forms import GRACE_CHOICES, ApiKeyCreateForm, ApiKeyRotateForm
 from integrations.models import ApiKey
 from integrations.selectors import api_key_get_for_user, api_key_list_for_user
@@ -24,10 +27,17 @@ from integrations.services import IssuedKey, api_key_issue, api_key_revoke, api_
 
 # Session key of the key just issued, until the page has shown it once.
 NEW_KEY_SESSION_KEY = "integrations:new-api-key"
+NEW_KEY_SEALING_PURPOSE = "integrations.new-api-key"
+# The redirect follows at once; a key not shown within this many seconds is not shown at all
+# (the user rotates it instead).
+NEW_KEY_MAX_AGE = 600
 
 
 def _remember_issued(request: HttpRequest, issued: IssuedKey) -> HttpResponse:
-    request.session[NEW_KEY_SESSION_KEY] = {"id": issued.api_key.public_id, "token": issued.token}
+    request.session[NEW_KEY_SESSION_KEY] = {
+        "id": issued.api_key.public_id,
+        "sealed_token": seal(issued.token, purpose=NEW_KEY_SEALING_PURPOSE),
+    }
     return redirect("integrations:api-keys")
 
 
@@ -36,11 +46,14 @@ def _take_issued(request: HttpRequest) -> IssuedKey | None:
     stored = request.session.pop(NEW_KEY_SESSION_KEY, None)
     if not isinstance(stored, dict):
         return None
+    token = unseal(stored.get("sealed_token"), purpose=NEW_KEY_SEALING_PURPOSE, max_age=NEW_KEY_MAX_AGE)
+    if token is None:
+        return None
     try:
         api_key = api_key_get_for_user(user=request_user(request), public_id=str(stored.get("id")))
     except NotFoundError:
         return None
-    return IssuedKey(api_key=api_key, token=str(stored.get("token", "")))
+    return IssuedKey(api_key=api_key, token=token)
 
 
 def _render(request: HttpRequest, *, form: ApiKeyCreateForm | None = None, status: int = 200) -> HttpResponse:

@@ -60,6 +60,31 @@ def test_creating_a_key_shows_it_once_with_a_copy_button(signed_in, user):
     assert ApiKey.objects.filter(user=user).count() == 1
 
 
+def test_the_new_key_never_sits_in_the_session_store_in_clear(signed_in, user):
+    from django.contrib.sessions.models import Session
+    from django.core.cache import cache
+
+    signed_in.post(PAGE, {"name": "Backup", "scopes": ["posts:read"], "expires_in_days": "30"})
+    session_key = signed_in.cookies["sessionid"].value
+    # The session as PostgreSQL and the Redis cache hold it between the POST and the GET.
+    stored = Session.objects.get(session_key=session_key).get_decoded()
+    cached = cache.get(f"django.contrib.sessions.cached_db{session_key}")
+    html = signed_in.get(PAGE).content.decode()
+    token = re.search(r'value="(relay_test_[0-9A-Za-z_]+)"', html).group(1)
+    assert token not in repr(stored) and token not in repr(cached)
+    assert "integrations:new-api-key" in stored
+
+
+def test_a_sealed_key_opens_only_for_its_purpose_and_within_its_age():
+    from config.sealing import seal, unseal
+
+    sealed = seal("relay_test_secret", purpose="integrations.new-api-key")
+    assert unseal(sealed, purpose="integrations.new-api-key", max_age=60) == "relay_test_secret"
+    assert unseal(sealed, purpose="something.else", max_age=60) is None
+    assert unseal(sealed[:-4] + "AAAA", purpose="integrations.new-api-key", max_age=60) is None
+    assert unseal(None, purpose="integrations.new-api-key", max_age=60) is None
+
+
 def test_creating_a_key_asks_for_the_password_first_and_then_creates_it(client, user, mailoutbox):
     from accounts.tests.factories import DEFAULT_PASSWORD
 
