@@ -12,7 +12,10 @@ from integrations.services import DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_GRAC
 class ApiKeyCreateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=list(SCOPES)), allow_empty=False, max_length=len(SCOPES)
+        child=serializers.ChoiceField(choices=list(SCOPES)),
+        allow_empty=False,
+        min_length=1,
+        max_length=len(SCOPES),
     )
     expires_in_days = serializers.IntegerField(
         min_value=1, max_value=MAX_EXPIRY_DAYS, default=DEFAULT_EXPIRY_DAYS

@@ -66,3 +66,14 @@ def test_every_status_the_key_routes_answer_is_documented(schema):
         paths["/api/v1/api-keys/{public_id}/rotate/"]["post"],
     ):
         assert "reauthentication_required" in operation["responses"]["403"]["description"]
+
+
+def test_the_schema_states_the_structural_rules_the_server_enforces(schema):
+    """Found by scripts/fuzz-api: requests the schema admitted and the server refused."""
+    create = schema["paths"]["/api/v1/api-keys/"]["post"]["requestBody"]["content"]["application/json"]
+    name = create["schema"]["$ref"].rsplit("/", 1)[1]
+    assert schema["components"]["schemas"][name]["properties"]["scopes"]["minItems"] == 1
+    for kind in ("posts", "users", "hashtags"):
+        parameters = schema["paths"][f"/api/v1/search/{kind}/"]["get"]["parameters"]
+        q = next(p for p in parameters if p["name"] == "q")
+        assert (q["schema"]["minLength"], q["schema"]["maxLength"]) == (1, 200)

@@ -40,7 +40,9 @@ class ReplyCreateInputSerializer(serializers.Serializer):
 
 
 class PostEditInputSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    """A PATCH names what changes: a field left out stays as it is."""
+
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False)
     content_warning = serializers.CharField(allow_blank=True, required=False, max_length=200)
 
 

@@ -245,14 +245,17 @@ def post_get_own(*, user: User, post_id: int) -> Post:
     return post
 
 
-def _post_text_change(*, post: Post, text: str, content_warning: str | None) -> Post:
+def _post_text_change(*, post: Post, text: str | None, content_warning: str | None) -> Post:
     """Applies a new text (and content warning) to ``post``: keeps the old version, re-renders
-    the HTML, updates mentions (notifying new ones, as the author) and hashtags.
+    the HTML, updates mentions (notifying new ones, as the author) and hashtags. ``None`` leaves
+    that part as it is (an API PATCH names only what changes).
 
     Assumes the caller checked who may edit and holds the transaction.
     """
     author = post.author
-    text = _clean_text(author=author, text=text, has_images=post.images.exists())
+    text = (
+        post.text if text is None else _clean_text(author=author, text=text, has_images=post.images.exists())
+    )
     new_cw = post.content_warning if content_warning is None else _clean_content_warning(content_warning)
     if text == post.text and new_cw == post.content_warning:
         return post
@@ -276,7 +279,7 @@ def _post_text_change(*, post: Post, text: str, content_warning: str | None) -> 
 
 
 @transaction.atomic
-def post_edit(*, user: User, post_id: int, text: str, content_warning: str | None = None) -> Post:
+def post_edit(*, user: User, post_id: int, text: str | None, content_warning: str | None = None) -> Post:
     """Changes the text (and content warning) of the author's post, keeping the old version.
 
     New mentions are notified; visibility cannot change (followers already received it).

@@ -73,7 +73,7 @@ class PostDetailApi(APIView):
         services.post_edit(
             user=request_user(request),
             post_id=post_id,
-            text=data.validated_data["text"],
+            text=data.validated_data.get("text"),
             content_warning=data.validated_data.get("content_warning"),
         )
         return _post_answer(request, post_id)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +14,10 @@ from social.api import serializers as s
 from social.api.views._base import POSTS, HandlePagination, ListApi, NamePagination, Rows, errors, viewer
 
 _Q = OpenApiParameter(
-    "q", OpenApiTypes.STR, required=True, description="What to look for (1-200 characters)."
+    "q",
+    {"type": "string", "minLength": 1, "maxLength": 200},
+    required=True,
+    description="What to look for (1-200 characters).",
 )
 
 
