@@ -36,10 +36,10 @@ def test_the_admin_revoke_action_stops_keys(admin_client, user, api_client):
     issued = issue_key(user, scopes=["profile:read"])
     response = admin_client.post(
         "/admin/integrations/apikey/",
-        {"action": "revoke_keys", "_selected_action": [issued.api_key.pk]},
+        {"action": "revoke_keys", "_selected_action": [issued.api_key.pk], "reason": "leaked on GitHub"},
         follow=True,
     )
-    assert "Revoked 1 API key(s)." in response.content.decode()
+    assert "Revoked API keys: 1." in response.content.decode()
     assert ApiKey.objects.get(pk=issued.api_key.pk).status == ApiKey.Status.REVOKED
     event = SecurityEvent.objects.get(user=user, kind=SecurityEvent.Kind.API_KEY_REVOKED)
     assert event.detail["by"] == admin_client.staff.handle
