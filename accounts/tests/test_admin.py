@@ -77,7 +77,9 @@ def test_deactivate_action_ends_sessions(staff_client):
     assert UserSession.objects.filter(user=victim).exists()
 
     response = staff_client.post(
-        CHANGELIST, {"action": "deactivate", "_selected_action": [victim.pk], "reason": "asked to"}, follow=True
+        CHANGELIST,
+        {"action": "deactivate", "_selected_action": [victim.pk], "reason": "asked to"},
+        follow=True,
     )
     assert response.status_code == 200
     assert "Deactivated; their sessions are ended: 1." in response.content.decode()

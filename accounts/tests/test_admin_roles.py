@@ -49,7 +49,9 @@ def emails_to(user: User) -> list[str]:
 
 def act(client: Client, action: str, users: list[User], reason: str = "support ticket 42"):
     return client.post(
-        CHANGELIST, {"action": action, "_selected_action": [u.pk for u in users], "reason": reason}, follow=True
+        CHANGELIST,
+        {"action": action, "_selected_action": [u.pk for u in users], "reason": reason},
+        follow=True,
     )
 
 
@@ -65,7 +67,10 @@ def signed_in_browser(user: User) -> Client:
 def test_the_migration_creates_the_roles_with_their_permissions():
     for name, perms in ROLES.items():
         group = Group.objects.get(name=name)
-        held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        held = {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in group.permissions.select_related("content_type")
+        }
         assert held == set(perms), name
     support = staff_member("Support")
     assert support.has_perm("accounts.assist_user") and not support.has_perm("accounts.suspend_user")
@@ -128,7 +133,13 @@ def test_a_view_only_staff_member_can_look_and_change_nothing():
     # No action is offered, and posting one changes nothing.
     listing = client.get(CHANGELIST).content.decode()
     assert 'name="action"' not in listing
-    for action in ("deactivate", "mark_email_verified", "end_all_sessions", "reset_two_factor", "export_as_csv"):
+    for action in (
+        "deactivate",
+        "mark_email_verified",
+        "end_all_sessions",
+        "reset_two_factor",
+        "export_as_csv",
+    ):
         act(client, action, [victim])
     victim.refresh_from_db()
     assert victim.is_active and not EmailAddress.objects.filter(user=victim, verified=True).exists()
@@ -165,7 +176,9 @@ def test_support_runs_account_actions_with_a_reason_each_audited_and_emailed(
     assert browser.get("/settings/profile/").status_code == 302  # signed out
     assert any("signed out everywhere" in e and "support ticket 42" in e for e in emails_to(someone))
 
-    assert list(AuditEntry.objects.filter(target_user=someone).order_by("pk").values_list("action", "reason")) == [
+    assert list(
+        AuditEntry.objects.filter(target_user=someone).order_by("pk").values_list("action", "reason")
+    ) == [
         ("user.email_verification_resend", "support ticket 42"),
         ("user.email_mark_verified", "support ticket 42"),
         ("user.sessions_end_all", "support ticket 42"),
@@ -219,11 +232,17 @@ def test_only_superusers_grant_staff_rights_in_the_user_form():
 def test_the_index_groups_what_staff_use_and_hides_dj_stripe_machinery():
     client = signed_in(StaffUserFactory())
     body = client.get("/admin/").content.decode()
-    headings = [name for name in ("Users", "Moderation", "Billing", "Referrals", "API keys", "Audit and e-mail")]
+    headings = [
+        name for name in ("Users", "Moderation", "Billing", "Referrals", "API keys", "Audit and e-mail")
+    ]
     positions = [body.index(f">{name}</a>") for name in headings]
     assert positions == sorted(positions)
     assert "/admin/djstripe/subscription/" in body and "/admin/djstripe/invoice/" in body
-    for machinery in ("/admin/djstripe/apikey/", "/admin/djstripe/taxrate/", "/admin/djstripe/webhookendpoint/"):
+    for machinery in (
+        "/admin/djstripe/apikey/",
+        "/admin/djstripe/taxrate/",
+        "/admin/djstripe/webhookendpoint/",
+    ):
         assert machinery not in body
     # A moderator's index shows only what they may open.
     moderator_index = signed_in(staff_member("Moderation")).get("/admin/").content.decode()
@@ -239,14 +258,21 @@ def test_the_sessions_admin_searches_by_email_and_handle():
         response = client.get("/admin/usersessions/usersession/", {"q": query})
         assert response.status_code == 200
     assert len(client.get("/admin/usersessions/usersession/", {"q": "findme"}).context["cl"].result_list) == 1
-    assert client.get(f"/admin/usersessions/usersession/{UserSession.objects.get(user=someone).pk}/delete/").status_code == 403
+    assert (
+        client.get(
+            f"/admin/usersessions/usersession/{UserSession.objects.get(user=someone).pk}/delete/"
+        ).status_code
+        == 403
+    )
 
 
 def test_the_user_list_exports_as_csv_with_the_export_permission_only():
     UserFactory(email="csv@example.com", handle="csv_person")
     UserFactory(email="=cmd@example.com", handle="formula")
     exporter = signed_in(staff_member("Support"))
-    response = exporter.post(CHANGELIST, {"action": "export_as_csv", "select_across": "1", "_selected_action": ["0"]})
+    response = exporter.post(
+        CHANGELIST, {"action": "export_as_csv", "select_across": "1", "_selected_action": ["0"]}
+    )
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -255,5 +281,7 @@ def test_the_user_list_exports_as_csv_with_the_export_permission_only():
     assert ["'=cmd@example.com", "formula"] in [row[:2] for row in rows]  # not a formula
 
     moderator = signed_in(staff_member("Moderation"))  # may view users, not export them
-    response = moderator.post(CHANGELIST, {"action": "export_as_csv", "select_across": "1", "_selected_action": ["0"]})
+    response = moderator.post(
+        CHANGELIST, {"action": "export_as_csv", "select_across": "1", "_selected_action": ["0"]}
+    )
     assert not response.get("Content-Type", "").startswith("text/csv")

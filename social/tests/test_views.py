@@ -238,10 +238,14 @@ def test_report_page_and_admin_queue(client, user, other_user):
         )
     assert response.status_code == 302
     assert [other_user.email] in [m.to for m in mail.outbox]
-    client.post("/admin/social/report/", {"action": "hide_content", "_selected_action": [report.pk], "reason": "ads"})
+    client.post(
+        "/admin/social/report/", {"action": "hide_content", "_selected_action": [report.pk], "reason": "ads"}
+    )
     post.refresh_from_db()
     assert post.hidden_at is not None
-    client.post("/admin/social/report/", {"action": "suspend_user", "_selected_action": [report.pk], "reason": "spam"})
+    client.post(
+        "/admin/social/report/", {"action": "suspend_user", "_selected_action": [report.pk], "reason": "spam"}
+    )
     other_user.refresh_from_db()
     assert not other_user.is_active
     assert set(ModerationAction.objects.values_list("kind", flat=True)) == {"warn", "hide", "suspend"}
