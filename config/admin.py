@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,9 +67,15 @@ class _Echo:
         return value
 
 
+# Except a bare handle (``@alice``): with no operator or call it cannot run anything.
+_HANDLE = re.compile(r"@\w{1,30}")
+
+
 def _cell(value: Any) -> str:
     text = "" if value is None else strip_tags(str(value))
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    if text.startswith(_FORMULA_STARTS) and not _HANDLE.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _export_columns(modeladmin: admin.ModelAdmin, request: HttpRequest) -> list[Any]:
