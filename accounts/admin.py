@@ -169,6 +169,17 @@ class UserAdmin(CsvExportMixin, DjangoUserAdmin):
             fields += self.PRIVILEGE_FIELDS
         return fields
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A superuser's account (its form, its password) is for superusers only.
+        if obj is not None and obj.is_superuser and not request_user(request).is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request_user(request).is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return (
             super()

@@ -227,6 +227,15 @@ def test_only_superusers_grant_staff_rights_in_the_user_form():
     page = signed_in(editor).get(f"{CHANGELIST}{UserFactory().pk}/change/").content.decode()
     assert 'name="email"' in page
     assert 'name="is_superuser"' not in page and 'name="groups"' not in page
+    # Nor may they edit a superuser, set a superuser's password or delete one.
+    boss = StaffUserFactory()
+    client = signed_in(editor)
+    assert 'name="email"' not in client.get(f"{CHANGELIST}{boss.pk}/change/").content.decode()
+    password_form = {"password1": "a-new-long-passphrase", "password2": "a-new-long-passphrase"}
+    assert client.post(f"{CHANGELIST}{boss.pk}/password/", password_form).status_code == 403
+    assert client.post(f"{CHANGELIST}{boss.pk}/delete/", {"post": "yes"}).status_code == 403
+    boss.refresh_from_db()
+    assert boss.check_password(DEFAULT_PASSWORD)
 
 
 def test_the_index_groups_what_staff_use_and_hides_dj_stripe_machinery():
