@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from accounts.models import User, validate_handle
 from accounts.request_info import client_ip
 from accounts.selectors.security import login_backoff_get_wait, user_get_for_login
+from accounts.selectors.signup_blocks import signup_block_for_email, signup_block_for_ip
 from accounts.services.security import login_backoff_fail
 
 # What counts as a second factor at sign-in (recovery codes only back one of these up).
@@ -37,12 +38,26 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().clean_username(username, shallow=shallow)
 
     def clean_email(self, email: str) -> str:
-        """Refuses addresses longer than the column: allauth would silently cut them short."""
+        """Refuses addresses longer than the column (allauth would silently cut them short) and
+        addresses at a blocked domain."""
         max_length = User._meta.get_field("email").max_length or 254
         if len(email) > max_length:
             raise forms.ValidationError(f"Use an e-mail address of at most {max_length} characters.")
+        if signup_block_for_email(email=email) is not None:
+            # Staff blocked the domain (accounts.models.SignupBlock): for new accounts and for
+            # addresses added to existing ones alike, or the block would be one step around.
+            raise forms.ValidationError(
+                "Addresses at this domain cannot be used here.", code="blocked_domain"
+            )
         self._hash_if_taken(email)
         return super().clean_email(email)
+
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        """Closed to a client address staff blocked (``SignupBlock``): allauth then shows its
+        "sign-up closed" page, or answers 403 to the SPA."""
+        if signup_block_for_ip(ip=client_ip(request)) is not None:
+            return False
+        return bool(super().is_open_for_signup(request))
 
     def _hash_if_taken(self, email: str) -> None:
         """A sign-up (or an added address) that is already taken goes down allauth's

@@ -1,4 +1,5 @@
-"""Admin for users: search, filters, profile and security log inline, and deactivation."""
+"""Admin for users: search, filters, profile and security log inline, the account actions staff
+run (each with its own permission and a reason, audited), sessions and sign-up blocks."""
 
 from __future__ import annotations
 
@@ -6,21 +7,30 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from django.contrib import admin, messages
+from allauth.usersessions.models import UserSession
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_actions import staff_action_run
 from accounts.auth import request_user
-from accounts.models import Profile, SecurityEvent, User
-from accounts.services import user_deactivate
+from accounts.models import Profile, SecurityEvent, SignupBlock, User
+from accounts.roles import ASSIST_PERMISSION, REVOKE_KEYS_PERMISSION, SUSPEND_PERMISSION
 from accounts.services.account import account_delete
 from accounts.services.profile import profile_update
 from accounts.services.security import MFA_RESET_PERMISSION, mfa_reset
-from config.admin import ReadOnlyAdminMixin
-from config.errors import PermissionDeniedError
+from accounts.services.staff import (
+    user_deactivate_by_staff,
+    user_email_mark_verified,
+    user_email_verification_resend,
+    user_reactivate,
+    user_sessions_end_all,
+)
+from config.admin import CsvExportMixin, ReadOnlyAdminMixin, ReasonActionForm, export_as_csv
+from config.errors import ConflictError
 
 
 class VerifiedFilter(admin.SimpleListFilter):
@@ -114,16 +124,26 @@ class SecurityEventInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(CsvExportMixin, DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
+    action_form = ReasonActionForm
     list_display = ("email", "handle", "is_active", "is_staff", "is_verified", "date_joined", "last_login")
     list_filter = ("is_active", "is_staff", VerifiedFilter, "is_superuser")
     search_fields = ("email", "handle", "profile__display_name")
     ordering = ("-date_joined",)
     readonly_fields = ("date_joined", "last_login")
     inlines = (ProfileInline, SecurityEventInline)
-    actions = ("deactivate",)
+    # Upper apps add theirs (integrations: "revoke all API keys").
+    actions: Any = (
+        "deactivate",
+        "reactivate",
+        "resend_verification",
+        "mark_email_verified",
+        "reset_two_factor",
+        "end_all_sessions",
+        export_as_csv,
+    )
     fieldsets = (
         (None, {"fields": ("email", "handle", "password")}),
         ("Status", {"fields": ("is_active", "is_staff", "is_superuser")}),
@@ -139,6 +159,26 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+    # Who is staff and what they may do is for superusers only: a staff member allowed to edit
+    # users must not be able to grant themselves (or anyone) more.
+    PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and not request_user(request).is_superuser:
+            fields += self.PRIVILEGE_FIELDS
+        return fields
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A superuser's account (its form, its password) is for superusers only.
+        if obj is not None and obj.is_superuser and not request_user(request).is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.is_superuser and not request_user(request).is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return (
@@ -179,19 +219,103 @@ class UserAdmin(DjangoUserAdmin):
         for user in queryset:
             account_delete(user=user)
 
-    @admin.action(description="Deactivate selected users (ends their sessions)", permissions=["change"])
-    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    # Each action's own permission (accounts.roles), checked by the admin before it runs and by
+    # the service again (with the superuser rule).
+    def has_suspend_permission(self, request: HttpRequest) -> bool:
+        return request_user(request).has_perm(SUSPEND_PERMISSION)
+
+    def has_assist_permission(self, request: HttpRequest) -> bool:
+        return request_user(request).has_perm(ASSIST_PERMISSION)
+
+    def has_reset_mfa_permission(self, request: HttpRequest) -> bool:
+        return request_user(request).has_perm(MFA_RESET_PERMISSION)
+
+    def has_revoke_keys_permission(self, request: HttpRequest) -> bool:
+        return request_user(request).has_perm(REVOKE_KEYS_PERMISSION)
+
+    def _run(self, request: HttpRequest, queryset: QuerySet[User], service: Any, done: str) -> None:
         actor = request_user(request)
-        count = 0
-        for user in queryset.filter(is_active=True):
-            if user.pk == actor.pk:
-                self.message_user(request, "You cannot deactivate yourself.", messages.WARNING)
-                continue
-            user_deactivate(user=user, reason="admin", actor=actor)
-            count += 1
-        self.message_user(
-            request, f"Deactivated {count} user(s); their sessions are ended.", messages.SUCCESS
+        staff_action_run(
+            self,
+            request,
+            queryset,
+            lambda user, reason: service(user=user, actor=actor, reason=reason),
+            done=done,
         )
+
+    @admin.action(description="Deactivate (ends their sessions; e-mailed)", permissions=["suspend"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._run(request, queryset, user_deactivate_by_staff, "Deactivated; their sessions are ended")
+
+    @admin.action(description="Reactivate (e-mailed)", permissions=["suspend"])
+    def reactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._run(request, queryset, user_reactivate, "Reactivated")
+
+    @admin.action(description="Resend the verification e-mail", permissions=["assist"])
+    def resend_verification(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = request_user(request)
+        staff_action_run(
+            self,
+            request,
+            queryset,
+            lambda user, reason: user_email_verification_resend(
+                user=user, actor=actor, reason=reason, request=request
+            ),
+            done="Verification e-mail sent",
+        )
+
+    @admin.action(description="Mark the e-mail address verified", permissions=["assist"])
+    def mark_email_verified(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._run(request, queryset, user_email_mark_verified, "Marked verified")
+
+    @admin.action(description="End all sessions (e-mailed)", permissions=["assist"])
+    def end_all_sessions(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._run(request, queryset, user_sessions_end_all, "Signed out everywhere")
+
+    @admin.action(
+        description="Reset two-factor authentication (never shows secrets; e-mailed)",
+        permissions=["reset_mfa"],
+    )
+    def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        actor = request_user(request)
+        staff_action_run(
+            self,
+            request,
+            queryset,
+            lambda user, reason: _mfa_reset_or_refuse(user=user, actor=actor, reason=reason, request=request),
+            done="Two-factor authentication reset",
+        )
+
+
+def _mfa_reset_or_refuse(*, user: User, actor: User, reason: str, request: HttpRequest) -> None:
+    if not mfa_reset(user=user, actor=actor, reason=reason, request=request):
+        raise ConflictError("This user has no two-factor authentication to reset.")
+
+
+# allauth's session admin searches ``user__username``, which this user model does not have (a
+# search answered 500). Sessions are ended through the users' "end all sessions" action, which
+# also ends the session itself, not only its row: this list is for looking.
+admin.site.unregister(UserSession)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "created_at", "last_seen_at", "ip", "user_agent")
+    list_select_related = ("user",)
+    search_fields = ("user__email", "user__handle", "ip")
+    raw_id_fields = ("user",)
+    ordering = ("-last_seen_at",)
+
+
+@admin.register(SignupBlock)
+class SignupBlockAdmin(admin.ModelAdmin):
+    """E-mail domains and IP networks refused at sign-up (added and removed here, each change in
+    the audit log)."""
+
+    list_display = ("value", "kind", "note", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("value", "note")
+    fields = ("kind", "value", "note")
 
 
 # Two-factor methods: allauth's admin shows each method's secret (the TOTP seed, recovery
@@ -210,6 +334,7 @@ class AuthenticatorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Never ``data``: it holds the secrets.
     fields = ("user", "type", "created_at", "last_used_at")
     readonly_fields = fields
+    action_form = ReasonActionForm
     actions = ("reset_two_factor",)
 
     def has_reset_permission(self, request: HttpRequest) -> bool:
@@ -221,17 +346,10 @@ class AuthenticatorAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     def reset_two_factor(self, request: HttpRequest, queryset: QuerySet[Authenticator]) -> None:
         actor = request_user(request)
-        users = User.objects.filter(pk__in=queryset.values("user_id"))
-        done = 0
-        for user in users:
-            try:
-                mfa_reset(user=user, actor=actor, reason="reset by staff in the admin", request=request)
-            except PermissionDeniedError as error:
-                self.message_user(request, f"{user}: {error.message}", messages.ERROR)
-            else:
-                done += 1
-        self.message_user(
+        staff_action_run(
+            self,
             request,
-            f"Two-factor authentication reset for {done} user(s); each was e-mailed.",
-            messages.SUCCESS,
+            User.objects.filter(pk__in=queryset.values("user_id")),
+            lambda user, reason: _mfa_reset_or_refuse(user=user, actor=actor, reason=reason, request=request),
+            done="Two-factor authentication reset (each user was e-mailed)",
         )

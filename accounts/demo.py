@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 
 from accounts.models import Profile, User
 
 DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - printed in the README on purpose
+# The demo staff user's authenticator-app secret (the admin opens only with two-factor
+# authentication): printed in the README on purpose, for local use only.
+DEMO_STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ def seed_users() -> list[User]:
                 is_superuser=demo.is_staff,
             )
             EmailAddress.objects.create(user=user, email=demo.email, verified=True, primary=True)
+            if demo.is_staff:
+                TOTP.activate(user, DEMO_STAFF_TOTP_SECRET)
         Profile.objects.update_or_create(
             user=user,
             defaults={

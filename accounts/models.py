@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import zoneinfo
 from collections.abc import Collection
 from functools import cache
@@ -284,3 +286,59 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.user_id} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def validate_email_domain(value: str) -> None:
+    """A bare domain name (``example.com``), lower case, without ``@`` or a scheme."""
+    if not re.fullmatch(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", value):
+        raise ValidationError("Enter a domain name such as example.com, in lower case.", code="invalid")
+
+
+def validate_ip_network(value: str) -> None:
+    """An IPv4 or IPv6 address or network in CIDR notation (``203.0.113.7``, ``2001:db8::/32``)."""
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError as exc:
+        raise ValidationError("Enter an IP address or a network such as 203.0.113.0/24.") from exc
+
+
+class SignupBlock(models.Model):
+    """Staff refusing new accounts from an e-mail domain (and its sub-domains) or an IP network.
+
+    Checked at sign-up by the account adapter (pages and the SPA's headless API alike); existing
+    accounts are not touched. Added and removed in the admin, which records each change.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL_DOMAIN = "email_domain", "E-mail domain"
+        IP_NETWORK = "ip_network", "IP address or network"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    value = models.CharField(
+        max_length=253,
+        help_text="A domain (example.com: also blocks its sub-domains) or an IP/network (203.0.113.0/24).",
+    )
+    note = models.TextField(blank=True, help_text="Why it is blocked (shown to staff only).")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("kind", "value")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "value"],
+                name="accounts_signupblock_unique",
+                violation_error_message="This domain or network is already blocked.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.value}"
+
+    def clean(self) -> None:
+        self.value = self.value.strip().lower()
+        if self.kind == self.Kind.EMAIL_DOMAIN:
+            self.value = self.value.lstrip("@")
+            validate_email_domain(self.value)
+        elif self.kind == self.Kind.IP_NETWORK:
+            validate_ip_network(self.value)
+            self.value = str(ipaddress.ip_network(self.value, strict=False))

@@ -45,7 +45,7 @@ SITE_NAME = env.str("SITE_NAME", default="Relay")
 SITE_ID = 1
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_apps.RelayAdminConfig",  # django.contrib.admin with the staff site (config.admin_site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -582,6 +582,7 @@ SOCIAL_RATE_LIMITS = {
     "post": env.str("SOCIAL_RATE_POST", default="30/m"),
     "reply": env.str("SOCIAL_RATE_REPLY", default="30/m"),
     "follow": env.str("SOCIAL_RATE_FOLLOW", default="60/m"),
+    "report": env.str("SOCIAL_RATE_REPORT", default="10/h"),
 }
 SOCIAL_POST_IMAGE_MAX_BYTES = env.int("SOCIAL_POST_IMAGE_MAX_BYTES", default=8 * 1024 * 1024)
 SOCIAL_TIMELINE_BACKFILL = env.int("SOCIAL_TIMELINE_BACKFILL", default=100)
@@ -594,6 +595,10 @@ API_KEY_ENVIRONMENT = env.str("API_KEY_ENVIRONMENT", default="live" if STRIPE_LI
 STRIPE_CUSTOMER_SYNC_MAX_RETRIES = env.int(
     "STRIPE_CUSTOMER_SYNC_MAX_RETRIES", default=0 if CELERY_TASK_ALWAYS_EAGER else 12
 )
+
+# Staff: an admin session ends this many seconds after the staff member signed in (user sessions
+# last SESSION_COOKIE_AGE); past it the admin signs them out and asks them to sign in again.
+STAFF_SESSION_AGE = env.int("STAFF_SESSION_AGE", default=8 * 3600)
 
 # --- Logging ---------------------------------------------------------------------------------------
 LOG_JSON = env.bool("DJANGO_LOG_JSON", default=not DEBUG and not TESTING)

@@ -1,16 +1,21 @@
-"""Admin for API keys: who has which keys, and a revoke action. Never the secret or its hash."""
+"""Admin for API keys: who has which keys, and revoke actions (selected keys, or every key of the
+selected users from the user list). Never the secret or its hash."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_actions import staff_action_run
 from accounts.auth import request_user
+from accounts.models import User
+from accounts.roles import REVOKE_KEYS_PERMISSION
+from config.admin import ReasonActionForm
 from integrations.models import ApiKey
-from integrations.services import api_key_revoke
+from integrations.services import api_key_revoke_by_staff, api_keys_revoke_all_by_staff
 
 
 @admin.register(ApiKey)
@@ -36,6 +41,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "expiry_warning_sent_at",
     )
     readonly_fields = fields
+    action_form = ReasonActionForm
     actions = ("revoke_keys",)
 
     @admin.display(description="Status")
@@ -48,11 +54,31 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected API keys", permissions=["view"])
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request_user(request).has_perm(REVOKE_KEYS_PERMISSION)
+
+    @admin.action(description="Revoke the selected API keys (e-mailed)", permissions=["revoke"])
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        count = 0
-        for api_key in queryset.select_related("user"):
-            if api_key.revoked_at is None:
-                api_key_revoke(api_key=api_key, actor=request_user(request), request=request)
-                count += 1
-        self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
+        actor = request_user(request)
+
+        def revoke(api_key: ApiKey, reason: str) -> None:
+            api_key_revoke_by_staff(api_key=api_key, actor=actor, reason=reason, request=request)
+
+        staff_action_run(self, request, queryset.select_related("user"), revoke, done="Revoked API keys")
+
+
+@admin.action(description="Revoke all API keys (e-mailed)", permissions=["revoke_keys"])
+def revoke_all_api_keys(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    actor = request_user(request)
+    staff_action_run(
+        modeladmin,
+        request,
+        queryset,
+        lambda user, reason: api_keys_revoke_all_by_staff(user=user, actor=actor, reason=reason),
+        done="API keys revoked for users",
+    )
+
+
+# The user list offers it next to the account actions (accounts cannot import this app).
+_user_admin = admin.site.get_model_admin(User)
+_user_admin.actions = (*(_user_admin.actions or ()), revoke_all_api_keys)

@@ -19,7 +19,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import SecurityEvent, User
+from accounts.roles import REVOKE_KEYS_PERMISSION
 from accounts.services import security_event_record
+from accounts.services.staff import staff_check, staff_notice_send
+from audit.models import AuditEntry
+from audit.services import audit_record
 from billing.entitlements import entitlements_for
 from config.errors import ApplicationError, ConflictError
 from config.scopes import SCOPES, STAFF_ONLY_SCOPES
@@ -297,3 +301,50 @@ def api_key_expiry_warnings_send() -> int:
     """Warns the owner of every key that expires within 7 days, once per key; returns how many
     were sent. Safe to run twice (see ``api_key_expiry_warning_send``)."""
     return sum(api_key_expiry_warning_send(api_key=api_key) for api_key in api_key_list_expiring_soon())
+
+
+# --- Staff actions (the admin's, the staff pages') ------------------------------------------------
+
+
+@transaction.atomic
+def api_key_revoke_by_staff(
+    *, api_key: ApiKey, actor: User, reason: str, request: HttpRequest | None = None
+) -> None:
+    """Staff revoking one key: checked, in the owner's security log and the audit log, e-mailed."""
+    staff_check(actor=actor, permission=REVOKE_KEYS_PERMISSION, user=api_key.user)
+    if api_key.revoked_at is not None:
+        raise ConflictError("This key is already revoked.")
+    api_key_revoke(api_key=api_key, actor=actor, request=request)
+    audit_record(
+        actor=actor, kind=AuditEntry.Kind.SECURITY, action="api_key.revoke", obj=api_key, reason=reason
+    )
+    staff_notice_send(
+        user=api_key.user,
+        subject="an API key was revoked",
+        text=f'Staff revoked your API key "{api_key.name}" ({api_key.public_id}): it no longer works.',
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def api_keys_revoke_all_by_staff(*, user: User, actor: User, reason: str) -> int:
+    """Staff revoking every working key of ``user``: checked, audited, e-mailed; returns how many."""
+    staff_check(actor=actor, permission=REVOKE_KEYS_PERMISSION, user=user)
+    count = api_keys_revoke_all(user=user, reason=f"revoked by staff: {reason}")
+    audit_record(
+        actor=actor,
+        kind=AuditEntry.Kind.SECURITY,
+        action="user.api_keys_revoke_all",
+        target_user=user,
+        obj=user,
+        reason=reason,
+        details={"keys": count},
+    )
+    if count:
+        staff_notice_send(
+            user=user,
+            subject="your API keys were revoked",
+            text=f"Staff revoked all your API keys ({count}): they no longer work.",
+            reason=reason,
+        )
+    return count

@@ -4,34 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest
 
+from accounts.admin_actions import staff_action_run
 from accounts.auth import request_user
-from config.admin import ReadOnlyAdminMixin
-from config.errors import ApplicationError
+from accounts.roles import REVERSE_REWARD_PERMISSION, REVIEW_REFERRAL_PERMISSION
+from accounts.services.staff import staff_check
+from audit.models import AuditEntry
+from audit.services import audit_record
+from config.admin import CsvExportMixin, ReadOnlyAdminMixin, ReasonActionForm, export_as_csv
 from referrals.models import Click, Referral, ReferralCode, Reward, TopReferrer
+from referrals.rewards import reward_revoke
 from referrals.services import referral_approve, referral_reject
 
 
-def _run_each(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, rows: QuerySet[Any], action: Any, done: str
-) -> None:
-    ok = 0
-    for row in rows:
-        try:
-            action(row)
-        except ApplicationError as exc:
-            modeladmin.message_user(request, f"{row}: {exc.message}", level=messages.WARNING)
-        else:
-            ok += 1
-    if ok:
-        modeladmin.message_user(request, f"{ok} {done}.", level=messages.SUCCESS)
+def _audited(*, actor: Any, action: str, obj: Any, reason: str) -> None:
+    audit_record(actor=actor, kind=AuditEntry.Kind.REFERRALS, action=action, obj=obj, reason=reason)
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(CsvExportMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "referrer",
@@ -46,7 +40,8 @@ class ReferralAdmin(admin.ModelAdmin):
     list_select_related = ("referrer", "referred")
     search_fields = ("referrer__handle", "referrer__email", "referred__handle", "referred__email", "code")
     readonly_fields = [f.name for f in Referral._meta.get_fields() if getattr(f, "concrete", False)]
-    actions = ("approve", "reject")
+    action_form = ReasonActionForm
+    actions = ("approve", "reject", export_as_csv)
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -55,15 +50,40 @@ class ReferralAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Approve selected referrals (clears the flag; rewards a converted one)")
+    # Approving and rejecting need ``referrals.change_referral`` (the Billing role), not only
+    # ``view_referral``; the reason is optional (a flag's reasons already say why it was held).
+    @admin.action(
+        description="Approve selected referrals (clears the flag; rewards a converted one)",
+        permissions=["change"],
+    )
     def approve(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
         actor = request_user(request)
-        _run_each(self, request, queryset, lambda r: referral_approve(referral=r, actor=actor), "approved")
 
-    @admin.action(description="Reject selected referrals (never rewarded)")
+        def act(referral: Referral, reason: str) -> None:
+            staff_check(actor=actor, permission=REVIEW_REFERRAL_PERMISSION)
+            _audited(
+                actor=actor,
+                action="referral.approve",
+                obj=referral_approve(referral=referral, actor=actor),
+                reason=reason,
+            )
+
+        staff_action_run(self, request, queryset, act, done="Approved", reason_required=False)
+
+    @admin.action(description="Reject selected referrals (never rewarded)", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Referral]) -> None:
         actor = request_user(request)
-        _run_each(self, request, queryset, lambda r: referral_reject(referral=r, actor=actor), "rejected")
+
+        def act(referral: Referral, reason: str) -> None:
+            staff_check(actor=actor, permission=REVIEW_REFERRAL_PERMISSION)
+            _audited(
+                actor=actor,
+                action="referral.reject",
+                obj=referral_reject(referral=referral, actor=actor),
+                reason=reason,
+            )
+
+        staff_action_run(self, request, queryset, act, done="Rejected", reason_required=False)
 
 
 @admin.register(Reward)
@@ -82,6 +102,7 @@ class RewardAdmin(admin.ModelAdmin):
     list_select_related = ("beneficiary",)
     search_fields = ("beneficiary__handle", "beneficiary__email", "stripe_invoice_id", "stripe_charge_id")
     readonly_fields = [f.name for f in Reward._meta.get_fields() if getattr(f, "concrete", False)]
+    action_form = ReasonActionForm
     actions = ("cancel_or_reverse",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -90,13 +111,19 @@ class RewardAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Cancel (pending) or reverse (granted) selected rewards")
+    @admin.action(
+        description="Cancel (pending) or reverse (granted) selected rewards (takes the Stripe credit back)",
+        permissions=["change"],
+    )
     def cancel_or_reverse(self, request: HttpRequest, queryset: QuerySet[Reward]) -> None:
-        from referrals.rewards import reward_revoke
+        actor = request_user(request)
 
-        _run_each(
-            self, request, queryset, lambda r: reward_revoke(reward=r, note="Reversed by staff"), "revoked"
-        )
+        def act(reward: Reward, reason: str) -> None:
+            staff_check(actor=actor, permission=REVERSE_REWARD_PERMISSION)
+            revoked = reward_revoke(reward=reward, note=f"Reversed by staff: {reason}")
+            _audited(actor=actor, action=f"reward.{revoked.status}", obj=revoked, reason=reason)
+
+        staff_action_run(self, request, queryset, act, done="Rewards taken back")
 
 
 @admin.register(TopReferrer)

@@ -390,6 +390,8 @@ class ModerationAction(models.Model):
         SUSPEND = "suspend", "User suspended"
         RESOLVE = "resolve", "Report resolved"
         DISMISS = "dismiss", "Report dismissed"
+        UNHIDE = "unhide", "Content restored"
+        UNSUSPEND = "unsuspend", "Suspension lifted"
 
     moderator = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"

@@ -1,4 +1,9 @@
-"""Moderation services: what staff do with reports, each recorded as a ModerationAction."""
+"""Moderation services: what staff do with reports, each recorded as a ModerationAction.
+
+Every action checks its own permission (``accounts.roles``), is written to the staff audit log
+with the moderator's note, tells the author why (hide, warn, suspend and their undoing), and
+closing a report tells the reporter its outcome, all by e-mail through the outbox.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,30 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import MODERATE_POST_PERMISSION, MODERATE_REPORT_PERMISSION, SUSPEND_PERMISSION
 from accounts.services import user_deactivate
-from config.errors import ApplicationError, PermissionDeniedError
+from accounts.services.staff import staff_check, staff_notice_send
+from audit.models import AuditEntry
+from audit.services import audit_record
+from config.errors import ApplicationError, ConflictError, PermissionDeniedError
 from outbox.services import email_enqueue
 from social.models import ModerationAction, Post, Report, TimelineEntry
 
+# What the reporter is told when their report closes, by the action that closed it.
+REPORT_OUTCOMES: dict[str, str] = {
+    ModerationAction.Kind.HIDE: "we removed the content you reported.",
+    ModerationAction.Kind.WARN: "we warned the account you reported.",
+    ModerationAction.Kind.SUSPEND: "we suspended the account you reported.",
+    ModerationAction.Kind.RESOLVE: "we took action on it.",
+    ModerationAction.Kind.DISMISS: "we found that it does not break the community rules.",
+}
 
-def _require_staff(moderator: User) -> None:
+
+def _require(moderator: User, permission: str) -> None:
     if not (moderator.is_active and moderator.is_staff):
         raise PermissionDeniedError("Only staff can moderate.")
+    if not moderator.has_perm(permission):
+        raise PermissionDeniedError("You do not have the permission for this moderation action.")
 
 
 def _record(
@@ -27,7 +47,7 @@ def _record(
     post: Post | None,
     note: str,
 ) -> ModerationAction:
-    return ModerationAction.objects.create(
+    action = ModerationAction.objects.create(
         moderator=moderator,
         kind=kind,
         target_user=target_user,
@@ -38,22 +58,48 @@ def _record(
         post=post,
         note=note,
     )
+    audit_record(
+        actor=moderator,
+        kind=AuditEntry.Kind.MODERATION,
+        action=f"moderation.{kind}",
+        target_user=target_user,
+        obj=report or post or target_user,
+        reason=note,
+        details={"report": report.pk if report else None, "post": post.pk if post else None},
+    )
+    return action
 
 
-def _close(report: Report | None, status: str) -> None:
-    if report is not None and report.status == Report.Status.OPEN:
-        report.status = status
-        report.closed_at = timezone.now()
-        report.save(update_fields=["status", "closed_at"])
+def _close(report: Report | None, status: str, kind: str) -> None:
+    """Closes an open report and tells the reporter what came of it (once: a closed report is
+    left as it is)."""
+    if report is None or report.status != Report.Status.OPEN:
+        return
+    report.status = status
+    report.closed_at = timezone.now()
+    report.save(update_fields=["status", "closed_at"])
+    reporter = report.reporter
+    if reporter.is_active:
+        about = f"a post by @{report.target_handle}" if report.post_id else f"@{report.target_handle}"
+        email_enqueue(
+            to=reporter.email,
+            subject=f"{settings.SITE_NAME}: your report was reviewed",
+            text=(
+                f"Hello @{reporter.handle},\n\nThank you for reporting {about}. A moderator "
+                f"reviewed it: {REPORT_OUTCOMES[kind]}\n\n{settings.SITE_NAME}"
+            ),
+        )
 
 
 @transaction.atomic
 def moderation_hide_post(
     *, moderator: User, post: Post, report: Report | None = None, note: str = ""
 ) -> None:
-    """Hides a post or reply from everyone (the author included) and resolves the report."""
-    _require_staff(moderator)
-    if post.hidden_at is None:
+    """Hides a post or reply from everyone (the author included), tells the author why, and
+    resolves the report."""
+    _require(moderator, MODERATE_POST_PERMISSION)
+    newly_hidden = post.hidden_at is None
+    if newly_hidden:
         post.hidden_at = timezone.now()
         post.is_pinned = False
         post.save(update_fields=["hidden_at", "is_pinned"])
@@ -66,7 +112,38 @@ def moderation_hide_post(
         post=post,
         note=note,
     )
-    _close(report, Report.Status.RESOLVED)
+    _close(report, Report.Status.RESOLVED, ModerationAction.Kind.HIDE)
+    if newly_hidden:
+        staff_notice_send(
+            user=post.author,
+            subject="a post of yours was hidden",
+            text=f'A moderator hid your post "{post.text[:80]}": nobody can see it any more.',
+            reason=note,
+        )
+
+
+@transaction.atomic
+def moderation_unhide_post(*, moderator: User, post: Post, note: str = "") -> None:
+    """Shows a hidden post again (not back in home feeds already built) and tells the author."""
+    _require(moderator, MODERATE_POST_PERMISSION)
+    if post.hidden_at is None:
+        raise ConflictError("This post is not hidden.")
+    post.hidden_at = None
+    post.save(update_fields=["hidden_at"])
+    _record(
+        moderator=moderator,
+        kind=ModerationAction.Kind.UNHIDE,
+        target_user=post.author,
+        report=None,
+        post=post,
+        note=note,
+    )
+    staff_notice_send(
+        user=post.author,
+        subject="a post of yours is visible again",
+        text=f'A moderator restored your post "{post.text[:80]}".',
+        reason=note,
+    )
 
 
 @transaction.atomic
@@ -74,7 +151,7 @@ def moderation_warn_user(
     *, moderator: User, user: User, report: Report | None = None, note: str = ""
 ) -> None:
     """Sends the user a warning e-mail (after commit) and records it."""
-    _require_staff(moderator)
+    _require(moderator, MODERATE_REPORT_PERMISSION)
     _record(
         moderator=moderator,
         kind=ModerationAction.Kind.WARN,
@@ -83,7 +160,7 @@ def moderation_warn_user(
         post=None,
         note=note,
     )
-    _close(report, Report.Status.RESOLVED)
+    _close(report, Report.Status.RESOLVED, ModerationAction.Kind.WARN)
     body = (
         f"Hello @{user.handle},\n\nA moderator of {settings.SITE_NAME} reviewed a report about your "
         "account and asks you to follow the community rules."
@@ -96,11 +173,13 @@ def moderation_warn_user(
 def moderation_suspend_user(
     *, moderator: User, user: User, report: Report | None = None, note: str = ""
 ) -> None:
-    """Suspends (deactivates) the account: no sign-in, no posting, their content disappears."""
-    _require_staff(moderator)
+    """Suspends (deactivates) the account: no sign-in, no posting, their content disappears.
+    Needs ``accounts.suspend_user``; a superuser's account only by a superuser."""
     if user.pk == moderator.pk:
         raise ApplicationError("You cannot suspend yourself.")
-    if user.is_active:
+    staff_check(actor=moderator, permission=SUSPEND_PERMISSION, user=user)
+    newly_suspended = user.is_active
+    if newly_suspended:
         user_deactivate(user=user, reason=f"Suspended by moderation. {note}".strip(), actor=moderator)
     _record(
         moderator=moderator,
@@ -110,12 +189,43 @@ def moderation_suspend_user(
         post=None,
         note=note,
     )
-    _close(report, Report.Status.RESOLVED)
+    _close(report, Report.Status.RESOLVED, ModerationAction.Kind.SUSPEND)
+    if newly_suspended:
+        staff_notice_send(
+            user=user,
+            subject="your account was suspended",
+            text=f"A moderator of {settings.SITE_NAME} suspended your account: you cannot sign in.",
+            reason=note,
+        )
+
+
+@transaction.atomic
+def moderation_unsuspend_user(*, moderator: User, user: User, note: str = "") -> None:
+    """Lifts a suspension: the account can sign in again; the user is told."""
+    staff_check(actor=moderator, permission=SUSPEND_PERMISSION, user=user)
+    if user.is_active:
+        raise ConflictError("This account is not suspended.")
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    _record(
+        moderator=moderator,
+        kind=ModerationAction.Kind.UNSUSPEND,
+        target_user=user,
+        report=None,
+        post=None,
+        note=note,
+    )
+    staff_notice_send(
+        user=user,
+        subject="your account is no longer suspended",
+        text=f"A moderator of {settings.SITE_NAME} lifted the suspension of your account: you can sign in again.",
+        reason=note,
+    )
 
 
 @transaction.atomic
 def moderation_resolve(*, moderator: User, report: Report, note: str = "") -> None:
-    _require_staff(moderator)
+    _require(moderator, MODERATE_REPORT_PERMISSION)
     _record(
         moderator=moderator,
         kind=ModerationAction.Kind.RESOLVE,
@@ -124,12 +234,12 @@ def moderation_resolve(*, moderator: User, report: Report, note: str = "") -> No
         post=report.post,
         note=note,
     )
-    _close(report, Report.Status.RESOLVED)
+    _close(report, Report.Status.RESOLVED, ModerationAction.Kind.RESOLVE)
 
 
 @transaction.atomic
 def moderation_dismiss(*, moderator: User, report: Report, note: str = "") -> None:
-    _require_staff(moderator)
+    _require(moderator, MODERATE_REPORT_PERMISSION)
     _record(
         moderator=moderator,
         kind=ModerationAction.Kind.DISMISS,
@@ -138,4 +248,4 @@ def moderation_dismiss(*, moderator: User, report: Report, note: str = "") -> No
         post=report.post,
         note=note,
     )
-    _close(report, Report.Status.DISMISSED)
+    _close(report, Report.Status.DISMISSED, ModerationAction.Kind.DISMISS)

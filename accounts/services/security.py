@@ -24,6 +24,8 @@ from accounts.devices import describe_user_agent
 from accounts.models import SecurityEvent, User
 from accounts.selectors.security import login_backoff_key, user_get_for_login, user_session_get_for_user
 from accounts.services import security_event_record
+from audit.models import AuditEntry
+from audit.services import audit_record
 from config.errors import NotFoundError, PermissionDeniedError
 
 # The permission a staff member needs to reset someone's two-factor authentication.
@@ -119,7 +121,7 @@ def mfa_reset(*, user: User, actor: User, reason: str = "", request: HttpRequest
     """Staff removal of every two-factor method of ``user`` (app, security keys, recovery codes).
 
     The one way staff touch someone's second factor: checked by ``mfa_reset_check``, written
-    to the user's security log (who did it, which methods, why) and announced to the user by
+    to the user's security log (who did it, which methods, why) and the staff audit log, and announced to the user by
     e-mail once committed. Returns the removed methods' types; nothing happens (and nothing is
     sent) when the user had none.
     """
@@ -134,6 +136,15 @@ def mfa_reset(*, user: User, actor: User, reason: str = "", request: HttpRequest
         kind=SecurityEvent.Kind.MFA_DISABLED,
         request=request,
         detail={"reset_by_staff": actor.handle, "methods": methods, "reason": reason},
+    )
+    audit_record(
+        actor=actor,
+        kind=AuditEntry.Kind.SECURITY,
+        action="user.mfa_reset",
+        target_user=user,
+        obj=user,
+        reason=reason,
+        details={"methods": methods},
     )
     context = {
         "user": user,

@@ -70,7 +70,10 @@ def test_the_reset_action_removes_every_method_logs_it_and_emails_the_user(
     totp = Authenticator.objects.get(user=victim, type=Authenticator.Type.TOTP)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(CHANGELIST, {"action": "reset_two_factor", "_selected_action": [totp.pk]})
+        response = staff.post(
+            CHANGELIST,
+            {"action": "reset_two_factor", "_selected_action": [totp.pk], "reason": "lost their phone"},
+        )
 
     assert response.status_code == 302
     assert not Authenticator.objects.filter(user=victim).exists()
@@ -91,12 +94,12 @@ def test_a_reset_needs_the_permission_and_a_superuser_for_a_superuser(victim):
     client = Client()
     client.force_login(viewer)
     totp = Authenticator.objects.get(user=victim, type=Authenticator.Type.TOTP)
-    client.post(CHANGELIST, {"action": "reset_two_factor", "_selected_action": [totp.pk]})
+    client.post(CHANGELIST, {"action": "reset_two_factor", "_selected_action": [totp.pk], "reason": "x"})
     assert Authenticator.objects.filter(user=victim).count() == 2
 
     resetter = StaffUserFactory(is_superuser=False)
     resetter.user_permissions.add(Permission.objects.get(codename="delete_authenticator"))
-    boss = StaffUserFactory()
+    boss = StaffUserFactory(two_factor=False)
     TOTP.activate(boss, SECRET)
     with pytest.raises(PermissionDeniedError):
         mfa_reset(user=boss, actor=resetter)

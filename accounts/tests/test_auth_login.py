@@ -120,8 +120,15 @@ def test_admin_login_form_cannot_be_used_to_bypass_the_site_login(client):
 
 
 def test_staff_reaches_admin_after_site_login(client):
-    staff = StaffUserFactory()
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
+
+    from accounts.tests.factories import STAFF_TOTP_SECRET
+
+    staff = StaffUserFactory()  # staff have two-factor authentication: the admin needs it
     login(client, staff.email)
+    assert client.get("/admin/").status_code == 302  # not signed in until the second step
+    code = format_hotp_value(hotp_value(STAFF_TOTP_SECRET, next(yield_hotp_counters_from_time())))
+    client.post("/accounts/2fa/authenticate/", {"code": code})
     assert client.get("/admin/").status_code == 200
 
 

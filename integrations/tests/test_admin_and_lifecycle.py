@@ -36,10 +36,10 @@ def test_the_admin_revoke_action_stops_keys(admin_client, user, api_client):
     issued = issue_key(user, scopes=["profile:read"])
     response = admin_client.post(
         "/admin/integrations/apikey/",
-        {"action": "revoke_keys", "_selected_action": [issued.api_key.pk]},
+        {"action": "revoke_keys", "_selected_action": [issued.api_key.pk], "reason": "leaked on GitHub"},
         follow=True,
     )
-    assert "Revoked 1 API key(s)." in response.content.decode()
+    assert "Revoked API keys: 1." in response.content.decode()
     assert ApiKey.objects.get(pk=issued.api_key.pk).status == ApiKey.Status.REVOKED
     event = SecurityEvent.objects.get(user=user, kind=SecurityEvent.Kind.API_KEY_REVOKED)
     assert event.detail["by"] == admin_client.staff.handle
@@ -79,3 +79,61 @@ def test_demo_seed_makes_one_key_for_alice_once():
     seed(users=[alice], stdout=out)
     assert ApiKey.objects.filter(user=alice).count() == 1
     assert out.getvalue().count("relay_test_") == 2  # the key and the curl line, printed once
+
+
+def test_revoking_keys_needs_the_revoke_permission(user):
+    from django.test import Client
+
+    from accounts.tests.factories import staff_member
+    from audit.models import AuditEntry
+
+    issued = issue_key(user, scopes=["profile:read"])
+    viewer = Client()
+    viewer.force_login(staff_member(permissions=["integrations.view_apikey"]))
+    assert viewer.get("/admin/integrations/apikey/").status_code == 200
+    viewer.post(
+        "/admin/integrations/apikey/",
+        {"action": "revoke_keys", "_selected_action": [issued.api_key.pk], "reason": "x"},
+    )
+    assert ApiKey.objects.get(pk=issued.api_key.pk).revoked_at is None
+
+    support = Client()
+    support.force_login(staff_member("Support"))
+    support.post(
+        "/admin/integrations/apikey/",
+        {"action": "revoke_keys", "_selected_action": [issued.api_key.pk], "reason": "leaked"},
+    )
+    assert ApiKey.objects.get(pk=issued.api_key.pk).revoked_at is not None
+    assert AuditEntry.objects.get(action="api_key.revoke").reason == "leaked"
+
+
+def test_the_user_list_revokes_all_keys_of_a_user_and_emails_them(user, api_client):
+    from django.test import Client
+
+    from accounts.tests.factories import staff_member
+    from audit.models import AuditEntry
+    from outbox.models import OutboundEmail
+
+    first, second = issue_key(user, name="one"), issue_key(user, name="two")
+    moderator = Client()
+    moderator.force_login(staff_member("Moderation"))
+    assert "revoke_all_api_keys" not in moderator.get("/admin/accounts/user/").content.decode()
+    moderator.post(
+        "/admin/accounts/user/",
+        {"action": "revoke_all_api_keys", "_selected_action": [user.pk], "reason": "x"},
+    )
+    assert api_client.get("/api/v1/me/", **bearer(first.token)).status_code == 200
+
+    support = Client()
+    support.force_login(staff_member("Support"))
+    response = support.post(
+        "/admin/accounts/user/",
+        {"action": "revoke_all_api_keys", "_selected_action": [user.pk], "reason": "account compromised"},
+        follow=True,
+    )
+    assert "API keys revoked for users: 1." in response.content.decode()
+    for issued in (first, second):
+        assert api_client.get("/api/v1/me/", **bearer(issued.token)).status_code == 401
+    entry = AuditEntry.objects.get(action="user.api_keys_revoke_all")
+    assert entry.target_user == user and entry.details == {"keys": 2}
+    assert OutboundEmail.objects.filter(to=[user.email], subject__contains="API keys were revoked").exists()

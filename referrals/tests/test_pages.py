@@ -88,7 +88,11 @@ def test_admin_lists_filters_and_reviews(client, user):
 
     response = client.post(
         "/admin/referrals/reward/",
-        {"action": "cancel_or_reverse", "_selected_action": [Reward.objects.get().pk]},
+        {
+            "action": "cancel_or_reverse",
+            "_selected_action": [Reward.objects.get().pk],
+            "reason": "self-referral",
+        },
         follow=True,
     )
     assert response.status_code == 200

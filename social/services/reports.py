@@ -8,6 +8,7 @@ from accounts.models import User
 from config.errors import ApplicationError
 from config.text import clean_user_text
 from social.models import Post, Report
+from social.ratelimit import rate_limit_hit
 from social.selectors.visibility import post_get_for_user
 
 REPORT_COMMENT_MAX = 1000
@@ -25,6 +26,8 @@ def report_create(
     """Reports a post or reply (that the reporter can see) or a user to the moderators.
 
     Exactly one of ``post_id`` and ``target_user``: a report about a post is about its author.
+    Rate-limited per reporter (``SOCIAL_RATE_LIMITS["report"]``), so one account cannot flood
+    the moderators' queue (or mail-bomb itself with outcomes).
     """
     if reason not in Report.Reason.values:
         raise ApplicationError("Choose a reason.", fields={"reason": ["Choose a valid reason."]})
@@ -44,6 +47,7 @@ def report_create(
         raise ApplicationError("Say what you are reporting.", fields={"post_id": ["Give a post or a user."]})
     if target_user.pk == reporter.pk:
         raise ApplicationError("You cannot report yourself.", code="self_report")
+    rate_limit_hit(action="report", user_id=reporter.pk)
     return Report.objects.create(
         reporter=reporter,
         target_user=target_user,

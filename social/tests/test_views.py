@@ -234,14 +234,18 @@ def test_report_page_and_admin_queue(client, user, other_user):
     assert client.get(f"/admin/social/report/{report.pk}/change/").status_code == 200
     with after_commit():
         response = client.post(
-            "/admin/social/report/", {"action": "warn_user", "_selected_action": [report.pk]}
+            "/admin/social/report/", {"action": "warn_user", "_selected_action": [report.pk], "reason": "ads"}
         )
     assert response.status_code == 302
-    assert mail.outbox and mail.outbox[-1].to == [other_user.email]
-    client.post("/admin/social/report/", {"action": "hide_content", "_selected_action": [report.pk]})
+    assert [other_user.email] in [m.to for m in mail.outbox]
+    client.post(
+        "/admin/social/report/", {"action": "hide_content", "_selected_action": [report.pk], "reason": "ads"}
+    )
     post.refresh_from_db()
     assert post.hidden_at is not None
-    client.post("/admin/social/report/", {"action": "suspend_user", "_selected_action": [report.pk]})
+    client.post(
+        "/admin/social/report/", {"action": "suspend_user", "_selected_action": [report.pk], "reason": "spam"}
+    )
     other_user.refresh_from_db()
     assert not other_user.is_active
     assert set(ModerationAction.objects.values_list("kind", flat=True)) == {"warn", "hide", "suspend"}

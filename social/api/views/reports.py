@@ -19,7 +19,7 @@ class ReportCreateApi(APIView):
     required_scopes = RequiredScopes(read=None, write="posts:write")
 
     @extend_schema(
-        request=s.ReportInputSerializer, responses={201: s.ReportOutputSerializer, **errors(400, 404)}
+        request=s.ReportInputSerializer, responses={201: s.ReportOutputSerializer, **errors(400, 404, 429)}
     )
     def post(self, request: Request) -> Response:
         data = s.ReportInputSerializer(data=request.data)

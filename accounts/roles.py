@@ -1,0 +1,94 @@
+"""Staff roles: the permissions each staff action checks, and the groups that hold them.
+
+A staff member is ``is_staff`` plus one or more groups; what they may do is what their groups'
+permissions (and their own) allow, checked by each admin page and action. Superusers are not a
+group: ``is_superuser`` already passes every check, and only a superuser may suspend, reactivate
+or reset the two-factor authentication of another superuser, which no group can grant.
+
+The groups are created by ``accounts/migrations/0005_staff_roles.py`` (a frozen copy of
+``ROLES`` below, as a migration must be); staff may then change them in the admin.
+"""
+
+from __future__ import annotations
+
+# Custom permissions (app_label.codename), created with the roles.
+SUSPEND_PERMISSION = "accounts.suspend_user"  # suspend, unsuspend, deactivate, reactivate
+ASSIST_PERMISSION = "accounts.assist_user"  # resend verification, mark verified, end sessions
+REVOKE_KEYS_PERMISSION = "integrations.revoke_apikey"
+# Django's and the apps' own permissions that actions check.
+MODERATE_REPORT_PERMISSION = "social.change_report"  # act on a report
+MODERATE_POST_PERMISSION = "social.change_post"  # hide and unhide posts
+REVIEW_REFERRAL_PERMISSION = "referrals.change_referral"  # approve, reject
+REVERSE_REWARD_PERMISSION = "referrals.change_reward"  # cancel or reverse a credit
+# (``accounts.services.security.MFA_RESET_PERMISSION``, ``config.admin.EXPORT_PERMISSION`` and
+# ``outbox.retry_outboundemail`` are defined next to what they guard.)
+
+_SUPPORT_VIEWS = [
+    "accounts.view_user",
+    "accounts.view_profile",
+    "accounts.view_securityevent",
+    "account.view_emailaddress",
+    "mfa.view_authenticator",
+    "usersessions.view_usersession",
+    "integrations.view_apikey",
+    "referrals.view_referral",
+    "referrals.view_reward",
+    "social.view_report",
+    "social.view_moderationaction",
+    "social.view_post",
+    "outbox.view_outboundemail",
+    "audit.view_auditentry",
+]
+
+ROLES: dict[str, list[str]] = {
+    "Support": [
+        *_SUPPORT_VIEWS,
+        ASSIST_PERMISSION,
+        REVOKE_KEYS_PERMISSION,
+        "mfa.delete_authenticator",
+        "outbox.retry_outboundemail",
+        "accounts.export_csv",
+    ],
+    "Moderation": [
+        "accounts.view_user",
+        "accounts.view_profile",
+        "social.view_post",
+        "social.view_report",
+        "social.view_moderationaction",
+        "social.view_follow",
+        "social.view_block",
+        "social.view_mute",
+        "social.view_notification",
+        "accounts.view_signupblock",
+        "accounts.add_signupblock",
+        "accounts.change_signupblock",
+        "accounts.delete_signupblock",
+        "audit.view_auditentry",
+        MODERATE_REPORT_PERMISSION,
+        MODERATE_POST_PERMISSION,
+        SUSPEND_PERMISSION,
+    ],
+    "Billing": [
+        "accounts.view_user",
+        "referrals.view_referral",
+        "referrals.view_reward",
+        "referrals.view_topreferrer",
+        "referrals.view_referralcode",
+        "referrals.view_click",
+        "djstripe.view_customer",
+        "djstripe.view_subscription",
+        "djstripe.view_invoice",
+        "djstripe.view_charge",
+        "djstripe.view_refund",
+        "djstripe.view_dispute",
+        "djstripe.view_price",
+        "djstripe.view_product",
+        "djstripe.view_webhookeventtrigger",
+        "billing.view_billingnotification",
+        "billing.view_graceperiod",
+        "audit.view_auditentry",
+        REVIEW_REFERRAL_PERMISSION,
+        REVERSE_REWARD_PERMISSION,
+        "accounts.export_csv",
+    ],
+}
