@@ -10,7 +10,9 @@ from accounts.models import User
 from accounts.services import user_deactivate
 from config.errors import ApplicationError, PermissionDeniedError
 from outbox.services import email_enqueue
+from social import tasks
 from social.models import ModerationAction, Post, Report, TimelineEntry
+from social.services._common import on_commit_task
 
 
 def _require_staff(moderator: User) -> None:
@@ -51,13 +53,17 @@ def _close(report: Report | None, status: str) -> None:
 def moderation_hide_post(
     *, moderator: User, post: Post, report: Report | None = None, note: str = ""
 ) -> None:
-    """Hides a post or reply from everyone (the author included) and resolves the report."""
+    """Hides a post or reply from everyone (the author included) and resolves the report.
+
+    Its images are moved to new names once this commits (``services.media``), so no URL handed
+    out before, signed or public, still shows them."""
     _require_staff(moderator)
     if post.hidden_at is None:
         post.hidden_at = timezone.now()
         post.is_pinned = False
         post.save(update_fields=["hidden_at", "is_pinned"])
         TimelineEntry.objects.filter(post=post).delete()
+        on_commit_task(tasks.post_images_withdraw, post.pk)
     _record(
         moderator=moderator,
         kind=ModerationAction.Kind.HIDE,
