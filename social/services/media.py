@@ -13,6 +13,8 @@ import logging
 import uuid
 from pathlib import PurePosixPath
 
+from django.db import transaction
+
 from config.storage import media_copy
 from social.models import PostImage
 
@@ -43,3 +45,22 @@ def post_images_withdraw(*, post_id: int) -> int:
         else:  # the row changed or went meanwhile: the copy is not needed
             storage.delete(new)
     return moved
+
+
+def post_images_tidy() -> tuple[int, int]:
+    """Brings media stored before these rules under them: deletes the images of deleted posts
+    (their files go once each deletion commits) and withdraws hidden posts' images. Returns
+    (images deleted, images withdrawn). Safe to run again; ``manage.py post_images_tidy``."""
+    deleted = 0
+    for image in PostImage.objects.filter(post__deleted_at__isnull=False).iterator():
+        with transaction.atomic():
+            image.delete()
+        deleted += 1
+    hidden = (
+        PostImage.objects.filter(post__hidden_at__isnull=False)
+        .exclude(image__startswith=f"{WITHDRAWN_FOLDER}/")
+        .values_list("post_id", flat=True)
+        .distinct()
+    )
+    withdrawn = sum(post_images_withdraw(post_id=post_id) for post_id in list(hidden))
+    return deleted, withdrawn

@@ -3,10 +3,12 @@ gone when the post is hidden or deleted or the account erased. Avatars stay publ
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client
 
 from accounts.services.account import account_delete
@@ -180,3 +182,25 @@ def test_writing_to_an_image_url_is_refused():
     author = make_user()
     _, _, url = _post_with_image(author, "public")
     assert _client(author).post(url).status_code == 405
+
+
+def test_post_images_tidy_applies_the_rules_to_images_stored_before_them():
+    author = make_user()
+    deleted, deleted_image, _ = _post_with_image(author, "public")
+    hidden, hidden_image, _ = _post_with_image(author, "public")
+    live, live_image, live_url = _post_with_image(author, "public")
+    # As the database was before: soft-deleted and hidden posts that kept their images.
+    type(deleted).objects.filter(pk=deleted.pk).update(deleted_at=deleted.created_at)
+    type(hidden).objects.filter(pk=hidden.pk).update(hidden_at=hidden.created_at)
+    old_files = [_file(deleted_image), _file(hidden_image)]
+
+    with after_commit():
+        call_command("post_images_tidy", stdout=io.StringIO())
+
+    assert not any(path.exists() for path in old_files)
+    assert not PostImage.objects.filter(post=deleted).exists()
+    assert PostImage.objects.get(post=hidden).image.name.startswith("withdrawn/")
+    assert _file(live_image).exists() and _client().get(live_url).status_code == 200
+    with after_commit():
+        call_command("post_images_tidy", stdout=io.StringIO())  # again: nothing left to do
+    assert PostImage.objects.count() == 2
