@@ -365,6 +365,10 @@ MEDIA_SIGNED_URL_SECONDS = env.int("MEDIA_SIGNED_URL_SECONDS", default=300)
 MEDIA_PUBLIC_URL_SECONDS = env.int("MEDIA_PUBLIC_URL_SECONDS", default=24 * 3600)
 # A CDN (or public bucket domain) in front of the bucket, for public media: unsigned URLs there.
 MEDIA_PUBLIC_BASE_URL = env.str("MEDIA_PUBLIC_BASE_URL", default="").rstrip("/")
+# On the local disk, post images are checked by social.views.media and then streamed by Django,
+# or, with this set (e.g. "/protected-media/", an nginx `internal` location aliasing MEDIA_ROOT),
+# handed to the web server in front with X-Accel-Redirect.
+MEDIA_ACCEL_REDIRECT_PREFIX = env.str("MEDIA_ACCEL_REDIRECT_PREFIX", default="")
 MEDIA_STORAGE: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 if AWS_STORAGE_BUCKET_NAME:
     MEDIA_STORAGE = {
@@ -527,6 +531,33 @@ DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 # the browser suite (browser_tests/). The API docs pages relax style-src for Redoc/Swagger UI's
 # injected styles (config/urls.py).
 CSP_MEDIA_ORIGINS: list[str] = env.list("DJANGO_CSP_MEDIA_ORIGINS", default=[])
+
+
+def _bucket_image_origins() -> list[str]:
+    """Where a browser fetches media from when they live in a bucket: the CDN, and the bucket's
+    own endpoint (signed URLs), so the img-src policy follows STORAGE_URL without a second setting."""
+    if not AWS_STORAGE_BUCKET_NAME:
+        return []
+    origins = []
+    if MEDIA_PUBLIC_BASE_URL:
+        cdn = urlsplit(MEDIA_PUBLIC_BASE_URL)
+        origins.append(f"{cdn.scheme}://{cdn.netloc}")
+    if AWS_S3_ENDPOINT_URL:
+        endpoint = urlsplit(AWS_S3_ENDPOINT_URL)
+        host = (
+            f"{AWS_STORAGE_BUCKET_NAME}.{endpoint.netloc}"
+            if AWS_S3_ADDRESSING_STYLE == "virtual"
+            else endpoint.netloc
+        )
+        origins.append(f"{endpoint.scheme}://{host}")
+    else:  # AWS itself: the bucket's virtual host, with or without the region
+        origins.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com")
+        if AWS_S3_REGION_NAME:
+            origins.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com")
+    return origins
+
+
+CSP_MEDIA_ORIGINS += [origin for origin in _bucket_image_origins() if origin not in CSP_MEDIA_ORIGINS]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

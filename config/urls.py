@@ -5,13 +5,11 @@ from __future__ import annotations
 from allauth.account.decorators import secure_admin_login
 from allauth.headless.spec.views import OpenAPIHTMLView
 from csp.decorators import csp_update
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
-from config.views import favicon, healthz
+from config.views import avatar_file, favicon, healthz
 from referrals.views import ReferralSignupView
 
 # The admin signs in through the site's own login (two-factor, rate limits, security log):
@@ -66,8 +64,9 @@ urlpatterns = [
     path("", include("social.urls")),
 ]
 
-# Uploaded media (avatars, post images) are served by Django from MEDIA_ROOT; a deployment that
-# outgrows one machine points MEDIA_ROOT at shared storage or puts a CDN in front of /media/.
+# Media on the local disk (the embedded default; a bucket serves its own, see config.storage):
+# avatars are public files, served from their own folder only, so no "../" reaches anything
+# else; post images are answered by social's permission-checked view (social/urls.py).
 urlpatterns += [
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/avatars/(?P<path>.*)$", avatar_file, name="avatar_file"),
 ]

@@ -1,14 +1,18 @@
-"""Project-level views: the health check and the favicon."""
+"""Project-level views: the health check, the favicon and public media on the local disk."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
+from django.views.static import serve
 
 
 @never_cache
@@ -56,3 +60,13 @@ def _redis_check() -> str:
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """Browsers (and the admin, which has no icon link) ask for /favicon.ico: send the site icon."""
     return HttpResponsePermanentRedirect(static("img/favicon.svg"))
+
+
+@require_safe
+def avatar_file(request: HttpRequest, path: str) -> HttpResponseBase:
+    """An avatar on the local disk: public, served from ``MEDIA_ROOT/avatars/`` and nothing above
+    it (``serve`` refuses a ``..`` that would leave its root), so no path reaches a post image.
+    Avatar names change with every upload, so the browser may keep one for a day."""
+    response = serve(request, path, document_root=str(Path(settings.MEDIA_ROOT) / "avatars"))
+    response.headers.setdefault("Cache-Control", "public, max-age=86400")
+    return response

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from django.db import transaction
 from django.db.models import F
 
 from accounts.models import User
@@ -18,7 +16,6 @@ from social.models import (
     Mute,
     Notification,
     Post,
-    PostImage,
     Report,
     Repost,
     TimelineEntry,
@@ -79,7 +76,7 @@ def social_export(*, user: User) -> dict[str, Any]:
 def social_erase(*, user: User) -> None:
     """Removes the user's social data before the user row goes.
 
-    Counters on other people's posts are corrected, image files are deleted after commit.
+    Counters on other people's posts are corrected; image files are deleted after commit.
     Replies other people wrote to the user's posts go with the thread (they cascade).
     Reports and moderation actions about the user stay, with the handle they had (moderation
     history outlives the account).
@@ -94,7 +91,6 @@ def social_erase(*, user: User) -> None:
         .values_list("reply_to_id", flat=True)
     ):
         Post.objects.filter(pk=parent_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
-    names = list(PostImage.objects.filter(post__author=user).values_list("image", flat=True))
     Like.objects.filter(user=user).delete()
     Repost.objects.filter(user=user).delete()
     Bookmark.objects.filter(user=user).delete()
@@ -111,13 +107,6 @@ def social_erase(*, user: User) -> None:
     Mute.objects.filter(muter=user).delete()
     Mute.objects.filter(muted=user).delete()
     Report.objects.filter(reporter=user).delete()
+    # Their images (and those of other people's replies in their threads) go with the rows; each
+    # file is removed from storage once the deletion commits (social.receivers.post_image_deleted).
     Post.objects.filter(author=user).delete()
-
-    def delete_files() -> None:
-        storage = PostImage._meta.get_field("image").storage
-        for name in names:
-            with contextlib.suppress(OSError):  # already gone: nothing left to delete
-                storage.delete(name)
-
-    if names:
-        transaction.on_commit(delete_files)

@@ -206,6 +206,10 @@ class Mention(models.Model):
 
 
 class PostImage(models.Model):
+    """An image of a post. Its file is served only to whoever may see the post: on the local disk
+    by ``social.views.media`` (which finds the row by the file's name, hence the index), in a
+    bucket through short-lived signed URLs (``config.storage.media_url``)."""
+
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="images")
     image = models.ImageField(upload_to="posts/%Y/%m/")
     width = models.PositiveIntegerField(default=0)
@@ -215,6 +219,8 @@ class PostImage(models.Model):
 
     class Meta:
         ordering = ("position", "id")
+        # One plain index (db_index=True would add a second, LIKE-pattern one nobody uses).
+        indexes = [models.Index(fields=["image"], name="social_postimage_name")]
 
     def __str__(self) -> str:
         return f"Image {self.position} of post {self.post_id}"

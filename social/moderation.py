@@ -19,7 +19,9 @@ from audit.models import AuditEntry
 from audit.services import audit_record
 from config.errors import ApplicationError, ConflictError, PermissionDeniedError
 from outbox.services import email_enqueue
+from social import tasks
 from social.models import ModerationAction, Post, Report, TimelineEntry
+from social.services._common import on_commit_task
 
 # What the reporter is told when their report closes, by the action that closed it.
 REPORT_OUTCOMES: dict[str, str] = {
@@ -96,7 +98,10 @@ def moderation_hide_post(
     *, moderator: User, post: Post, report: Report | None = None, note: str = ""
 ) -> None:
     """Hides a post or reply from everyone (the author included), tells the author why, and
-    resolves the report."""
+    resolves the report.
+
+    Its images are moved to new names once this commits (``services.media``), so no URL handed
+    out before, signed or public, still shows them."""
     _require(moderator, MODERATE_POST_PERMISSION)
     newly_hidden = post.hidden_at is None
     if newly_hidden:
@@ -104,6 +109,7 @@ def moderation_hide_post(
         post.is_pinned = False
         post.save(update_fields=["hidden_at", "is_pinned"])
         TimelineEntry.objects.filter(post=post).delete()
+        on_commit_task(tasks.post_images_withdraw, post.pk)
     _record(
         moderator=moderator,
         kind=ModerationAction.Kind.HIDE,

@@ -11,6 +11,7 @@ Selectors hand over ``values()`` rows with the aliases named below; presenters n
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import lru_cache
@@ -18,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 from django.templatetags.static import static
+
+from config.storage import media_is_remote, media_url
 
 Row = Mapping[str, Any]
 Shape = dict[str, Any]
@@ -31,13 +34,17 @@ def default_avatar_url() -> str:
     return static("img/avatar-default.svg")
 
 
-def media_url(path: str | None) -> str | None:
-    return f"{settings.MEDIA_URL}{path}" if path else None
-
-
 def avatar_url(path: str | None) -> str:
-    """The small avatar's URL, or the default picture."""
-    return f"{settings.MEDIA_URL}{path}" if path else default_avatar_url()
+    """The small avatar's URL (avatars are public: anyone may see a profile's picture), or the
+    default picture."""
+    return media_url(path, public=True) if path else default_avatar_url()
+
+
+def post_media_public(*, visibility: str, author_private: bool | None) -> bool:
+    """Whether a post's images may have a public, long-lived URL: a public post of a public
+    account. Anything narrower gets short-lived signed URLs, for viewers the selectors have
+    already let see the post (and on the local disk a view that checks again)."""
+    return visibility == "public" and not author_private
 
 
 # --- People --------------------------------------------------------------------------------------
@@ -85,13 +92,35 @@ def user_search_rows_present(rows: Iterable[Row]) -> list[Shape]:
 # --- Posts --------------------------------------------------------------------------------------
 
 
-def image_present(row: Row) -> Shape:
+def image_present(row: Row, *, public: bool) -> Shape:
+    """A post image; ``public`` from ``post_media_public`` for its post."""
     return {
-        "url": media_url(row["image"]),
+        "url": media_url(row["image"], public=public),
         "width": row["width"],
         "height": row["height"],
         "alt_text": row["alt_text"],
     }
+
+
+def media_sql_prefix() -> str:
+    """What the home feed's SQL writes before a stored file name: ``MEDIA_URL`` on the local
+    disk (the URL ``media_url`` gives there); nothing in a bucket, where
+    ``timeline_item_json_sign_media`` then turns each bare name into its URL."""
+    return "" if media_is_remote() else str(settings.MEDIA_URL)
+
+
+def timeline_item_json_sign_media(item_json: str) -> str:
+    """A home-feed item PostgreSQL wrote with bare file names (see ``media_sql_prefix``), with
+    the avatar's and each image's URL made by ``media_url`` as ``post_present`` makes them
+    (``repostable`` is ``post_media_public`` of the post). No query."""
+    item = json.loads(item_json)
+    post = item["post"]
+    author = post["author"]
+    if author["avatar_url"] != default_avatar_url():
+        author["avatar_url"] = avatar_url(author["avatar_url"])
+    for image in post["images"]:
+        image["url"] = media_url(image["url"], public=bool(post["repostable"]))
+    return json.dumps(item)
 
 
 def post_present(row: Row, *, images: list[Shape]) -> Shape:
@@ -123,8 +152,11 @@ def post_present(row: Row, *, images: list[Shape]) -> Shape:
         "liked": bool(row.get("p_liked", False)),
         "reposted": bool(row.get("p_reposted", False)),
         "bookmarked": bool(row.get("p_bookmarked", False)),
-        # The repost rule of services.repost_create, so pages offer the button only where it works.
-        "repostable": row["p_visibility"] == "public" and not row["p_author_private"],
+        # The repost rule of services.repost_create, so pages offer the button only where it works;
+        # the same rule as post_media_public (timeline_items_json_sign_media relies on that).
+        "repostable": post_media_public(
+            visibility=row["p_visibility"], author_private=row["p_author_private"]
+        ),
         "images": images,
     }
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 
 from accounts.models import Profile
-from social.models import FollowRequest
+from config.storage import media_delete_on_commit
+from social.models import FollowRequest, PostImage
 from social.services import follow_request_accept_all
 
 
@@ -23,5 +24,14 @@ def profile_saved(
         follow_request_accept_all(owner=instance.user)
 
 
+def post_image_deleted(sender: type[PostImage], instance: PostImage, **kwargs: Any) -> None:
+    """Whatever removed an image's row (the author deleting the post, an account erasure, a
+    thread's cascade, the admin), its file goes once that commits."""
+    media_delete_on_commit([instance.image.name], storage=instance.image.storage)
+
+
 def connect() -> None:
+    post_delete.connect(
+        post_image_deleted, sender=PostImage, dispatch_uid="social.receivers.post_image_deleted"
+    )
     post_save.connect(profile_saved, sender=Profile, dispatch_uid="social.receivers.profile_saved")

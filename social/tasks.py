@@ -1,5 +1,5 @@
-"""Celery tasks of the social app: each has the name of the ``social.feeds.fanout`` service it
-runs and only calls it. Idempotent, retried with backoff.
+"""Celery tasks of the social app: each has the name of the ``social.feeds.fanout`` or
+``social.services.media`` service it runs and only calls it. Idempotent, retried with backoff.
 
 ``timeline_trim`` runs hourly: see CELERY_BEAT_SCHEDULE in config/settings.py.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from social.feeds import fanout
+from social.services import media
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
@@ -29,3 +30,8 @@ def timeline_backfill(owner_id: int, followee_id: int) -> int:
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def timeline_trim() -> int:
     return fanout.timeline_trim()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
+def post_images_withdraw(post_id: int) -> int:
+    return media.post_images_withdraw(post_id=post_id)

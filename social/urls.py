@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, re_path
 
-from social.views import feeds, notifications, posts, relationships, search
+from social.views import feeds, media, notifications, posts, relationships, search
 
 app_name = "social"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -25,6 +25,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("posts/<int:post_id>/bookmark/", posts.post_bookmark, name="post_bookmark"),
     path("posts/<int:post_id>/pin/", posts.post_pin, name="post_pin"),
     path("posts/<int:post_id>/report/", posts.report, name="post_report"),
+    # Post images on the local disk, checked against the post (config.storage.media_url makes
+    # these URLs; "withdrawn/" holds a hidden post's images, see services.media).
+    re_path(r"^media/(?P<name>(?:posts|withdrawn)/.+)$", media.post_image, name="post_image"),
     path("@<str:handle>", feeds.profile, name="profile"),
     path("@<str:handle>/followers/", feeds.followers, name="followers"),
     path("@<str:handle>/following/", feeds.following, name="following"),

@@ -16,13 +16,13 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q
 from rest_framework.utils.encoders import JSONEncoder
 
 from accounts.models import User
 from config.api import KeysetCursor
+from config.storage import media_is_remote
 from social import presenters
 from social.models import Mute, TimelineEntry
 from social.selectors.posts import post_list_from_rows, post_queryset_for_feeds, post_values
@@ -247,12 +247,18 @@ def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> 
         "at": cursor.created_at,
         "id": cursor.id,
         "limit": limit,
-        "media": settings.MEDIA_URL,
+        "media": presenters.media_sql_prefix(),
         "default_avatar": presenters.default_avatar_url(),
     }
     with _prepared_cursor() as db:
         db.execute(_HOME_SQL_NEWER if cursor.newer else _HOME_SQL_OLDER, params)
-        return db.fetchall()
+        rows: list[_TimelineRow] = db.fetchall()
+    if not media_is_remote():
+        return rows
+    # In a bucket, media URLs are signed here, in Python: PostgreSQL wrote the bare file names.
+    return [
+        (id_, at, presenters.timeline_item_json_sign_media(item) if item else None) for id_, at, item in rows
+    ]
 
 
 def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_TimelineRow]:

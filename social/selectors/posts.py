@@ -69,13 +69,22 @@ def post_list_from_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
     """A page of ``post_values`` rows as post dicts; one query for every post's images."""
     rows = list(rows)
     ids = [row["p_id"] for row in rows]
-    images: dict[int, list[dict[str, Any]]] = {}
+    images: dict[int, list[Mapping[str, Any]]] = {}
     if ids:
         for image in PostImage.objects.filter(post_id__in=ids).values(
             "post_id", "image", "width", "height", "alt_text"
         ):
-            images.setdefault(image["post_id"], []).append(presenters.image_present(image))
-    return [presenters.post_present(row, images=images.get(row["p_id"], [])) for row in rows]
+            images.setdefault(image["post_id"], []).append(image)
+    return [
+        presenters.post_present(row, images=_images_present(row, images.get(row["p_id"], []))) for row in rows
+    ]
+
+
+def _images_present(row: Mapping[str, Any], images: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    public = presenters.post_media_public(
+        visibility=row["p_visibility"], author_private=row["p_author_private"]
+    )
+    return [presenters.image_present(image, public=public) for image in images]
 
 
 def post_queryset_for_feeds(viewer: Viewer) -> QuerySet[Post]:
@@ -187,3 +196,20 @@ def post_edit_list(*, viewer: Viewer, post_id: int) -> QuerySet[Any]:
     """Earlier versions of a post the viewer may see, newest first, as ``values()`` rows."""
     post = post_get_for_user(user=viewer, post_id=post_id)
     return PostEdit.objects.filter(post=post).values("id", "text", "content_warning", "created_at")
+
+
+def post_image_get_for_viewer(*, viewer: Viewer, name: str) -> dict[str, Any] | None:
+    """The stored image called exactly ``name`` if ``viewer`` may see its post now (live, not
+    hidden, author active, the visibility rule), with its post's ``public`` flag
+    (``presenters.post_media_public``); None otherwise, never telling which. One query."""
+    row = (
+        PostImage.objects.filter(visible_posts_q(viewer, prefix="post__"), image=name)
+        .values(
+            "image", visibility=F("post__visibility"), author_private=F("post__author__profile__is_private")
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    public = presenters.post_media_public(visibility=row["visibility"], author_private=row["author_private"])
+    return {"name": row["image"], "public": public}

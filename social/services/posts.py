@@ -306,11 +306,15 @@ def post_edit_by_staff(
 
 @transaction.atomic
 def post_delete(*, user: User, post_id: int) -> None:
-    """Soft-deletes the author's post (staff use moderation's hide). Its replies stay, orphaned."""
+    """Soft-deletes the author's post (staff use moderation's hide). Its replies stay, orphaned.
+
+    Its images go for good: the rows now, the files once this commits (``social.receivers``),
+    so no URL handed out before, signed or public, still shows them."""
     post = post_get_own(user=user, post_id=post_id)
     post.deleted_at = timezone.now()
     post.is_pinned = False
     post.save(update_fields=["deleted_at", "is_pinned"])
+    PostImage.objects.filter(post=post).delete()
     if post.reply_to_id is not None:
         Post.objects.filter(pk=post.reply_to_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
     TimelineEntry.objects.filter(post=post).delete()
