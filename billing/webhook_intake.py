@@ -21,8 +21,9 @@ Guarantees, and what gives each:
 - **Retries**: a failing event is retried with exponential back-off and jitter; after the last
   retry it stays a failed trigger (valid, not processed) for the admin's reprocess action.
 - **Bounded storage for junk**: a delivery whose signature does not verify is kept for the
-  security record only as its first ``WEBHOOK_INVALID_BODY_BYTES`` bytes (flagged as truncated in
-  ``exception``) and a few headers, and is deleted after ``WEBHOOK_INVALID_RETENTION_DAYS``.
+  security record in at most ``WEBHOOK_INVALID_STORED_BYTES`` (a few headers, then the start of
+  the body, flagged as truncated in ``exception``), and is deleted after
+  ``WEBHOOK_INVALID_RETENTION_DAYS`` (``webhook_invalid_prune``, daily).
 """
 
 from __future__ import annotations
@@ -104,14 +105,16 @@ def _signature_valid(*, body: str, headers: dict[str, str], endpoint: WebhookEnd
 def _invalid_record(
     *, raw: bytes, headers: dict[str, str], endpoint: WebhookEndpoint, remote_ip: str
 ) -> None:
-    cap = settings.WEBHOOK_INVALID_BODY_BYTES
-    kept = raw[:cap].decode("utf-8", errors="replace")
+    kept_headers = {k: headers[k][:_INVALID_HEADER_CHARS] for k in _INVALID_HEADERS if k in headers}
+    # One budget for the whole row: the few headers first, then as much of the body as fits.
+    cap = max(0, settings.WEBHOOK_INVALID_STORED_BYTES - len(json.dumps(kept_headers)) - _EXCEPTION_CHARS)
     note = "Invalid signature or payload"
     if len(raw) > cap:
         note += f"; body truncated ({len(raw)} bytes, first {cap} kept)"
     WebhookEventTrigger.objects.create(
-        headers={k: headers[k][:_INVALID_HEADER_CHARS] for k in _INVALID_HEADERS if k in headers},
-        body=kept,
+        headers=kept_headers,
+        # Cut on a character boundary so the stored text is at most ``cap`` bytes in UTF-8.
+        body=raw[:cap].decode("utf-8", errors="ignore"),
         remote_ip=remote_ip,
         valid=False,
         exception=note[:_EXCEPTION_CHARS],

@@ -518,9 +518,10 @@ DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_SUBSCRIBER_MODEL = "accounts.User"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 # Webhook intake (billing.webhook_intake): a pending event is queued again this long after it was
-# due (longer than CELERY_TASK_TIME_LIMIT); invalid deliveries keep this much body, this long.
+# due (longer than CELERY_TASK_TIME_LIMIT); an invalid delivery is stored in at most this many
+# bytes (headers and the start of the body), for this many days.
 WEBHOOK_SWEEP_AFTER_MINUTES = env.int("WEBHOOK_SWEEP_AFTER_MINUTES", default=10)
-WEBHOOK_INVALID_BODY_BYTES = 4096
+WEBHOOK_INVALID_STORED_BYTES = 4096
 WEBHOOK_INVALID_RETENTION_DAYS = env.int("WEBHOOK_INVALID_RETENTION_DAYS", default=14)
 
 # --- Content-Security-Policy and Permissions-Policy ------------------------------------------------
