@@ -81,7 +81,7 @@ os.environ["STRIPE_API_HOST"] = f"http://127.0.0.1:{STANDIN_PORT}"
 
 def _admin(sql: str) -> None:
     with psycopg.connect(_admin_dsn, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]  # trusted literal SQL of the bench
+        conn.execute(sql.encode())  # trusted literal SQL of the bench
 
 
 _admin(f'DROP DATABASE IF EXISTS "{SCRATCH}"')
@@ -101,6 +101,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from djstripe.models import Event, WebhookEventTrigger  # noqa: E402
 
+from accounts.models import User  # noqa: E402
 from accounts.tests.factories import UserFactory  # noqa: E402
 from billing.catalogue import catalogue_ensure, catalogue_sync  # noqa: E402
 from billing.models import WebhookInbox  # noqa: E402
@@ -158,7 +159,7 @@ def _setup(state_path: str) -> tuple[str, str, dict]:
         catalogue_ensure()
         catalogue_sync()
         _deliver_all(handle)
-        user = UserFactory()
+        user: User = UserFactory()  # type: ignore[assignment]  # factory_boy returns the model
         price_id = stripe.Price.list(lookup_keys=["team_monthly"]).data[0].id
         page = handle.pay_checkout(
             checkout_session_create(user=user, price_id=price_id), card="4242424242424242"
@@ -315,19 +316,29 @@ def _wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
-def _drain_rate(prefix: str, workers: int, start_at: int, count: int, warmup: int, timeout: float) -> float:
+def _drain_rate(
+    prefix: str, workers: int, start_at: int, count: int, warmup: int, timeout: float, standin_pid: int
+) -> tuple[float, str]:
     """Starts ``workers`` worker processes, waits for ``warmup`` more events done, then times the
-    next ``count``; stops the workers; returns events per second."""
+    next ``count``; stops the workers; returns events per second and how busy the machine was."""
     procs = [_worker(f"w{workers}-{i}") for i in range(workers)]
     try:
         if not _wait_until(lambda: _done(prefix) >= start_at + warmup, timeout):
             raise SystemExit(f"{workers} worker(s): warm-up did not finish in {timeout:.0f} s")
         first = _done(prefix)
-        started = time.perf_counter()
+        started, busy = time.perf_counter(), _machine_busy_seconds()
+        own = sum(_cpu_seconds(p.pid) for p in procs), _cpu_seconds(standin_pid)
         if not _wait_until(lambda: _done(prefix) >= first + count, timeout):
             raise SystemExit(f"{workers} worker(s): {count} events not processed in {timeout:.0f} s")
-        elapsed = time.perf_counter() - started
-        return (_done(prefix) - first) / elapsed
+        elapsed, busy = time.perf_counter() - started, _machine_busy_seconds() - busy
+        done = _done(prefix) - first
+        worker_ms = (sum(_cpu_seconds(p.pid) for p in procs) - own[0]) / done * 1000
+        standin_ms = (_cpu_seconds(standin_pid) - own[1]) / done * 1000
+        cost = (
+            f"CPU ms per event: workers {worker_ms:.1f}, stand-in {standin_ms:.1f}, whole machine "
+            f"{busy / done * 1000:.1f}; machine busy {busy / elapsed / (os.cpu_count() or 1):.0%}"
+        )
+        return done / elapsed, cost
     finally:
         for proc in procs:
             _stop(proc)
@@ -467,11 +478,13 @@ def main() -> None:
             flush=True,
         )
         # The queue holds the warm-up events, then the timed ones: both count as processed here.
-        one = _drain_rate("bench", 1, 0, args.process_events, args.warmup_events, args.timeout)
-        two = _drain_rate("bench", 2, _done("bench"), args.process_events, args.warmup_events, args.timeout)
+        timing = (args.process_events, args.warmup_events, args.timeout, standin.pid)
+        one, one_cost = _drain_rate("bench", 1, 0, *timing)
+        two, two_cost = _drain_rate("bench", 2, _done("bench"), *timing)
         print(
             f"Processing ({args.process_events} events each, after {args.warmup_events} warm-up): "
-            f"1 worker {one:.1f} events/s, 2 workers {two:.1f} events/s, ratio {two / one:.2f}x",
+            f"1 worker {one:.1f} events/s, 2 workers {two:.1f} events/s, ratio {two / one:.2f}x\n"
+            f"  1 worker:  {one_cost}\n  2 workers: {two_cost}",
             flush=True,
         )
         # The rest of phase 1's events are not needed further: out of the queue and the inbox, so

@@ -40,6 +40,7 @@ import stripe
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -61,6 +62,8 @@ _INVALID_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "Stripe-Sign
 _INVALID_HEADER_CHARS = 256
 _EXCEPTION_CHARS = WebhookEventTrigger._meta.get_field("exception").max_length or 128
 SIGNATURE_HEADER = "Stripe-Signature"
+# Attempts (failed tries and sweeps) after which the sweep gives an event up as failed.
+SWEEP_MAX_ATTEMPTS = 12
 # What the intake reads of the endpoint row (the whole row costs a noticeable part of a request).
 _ENDPOINT_FIELDS = ("djstripe_id", "id", "secret", "djstripe_tolerance", "livemode", "djstripe_owner_account")
 
@@ -158,8 +161,10 @@ def webhook_delivery_receive(
                 event_id=event_id, event_type=event_type, trigger=trigger, next_attempt_at=timezone.now()
             )
     except IntegrityError:
-        # Only the unique event id can clash: a duplicate (the first copy may still be committing;
-        # PostgreSQL made this insert wait for it). Nothing of this delivery is kept.
+        # A duplicate (the first copy may have been committing: PostgreSQL made this insert wait
+        # for it). Nothing of this delivery is kept. Any other clash is an error, not a duplicate.
+        if not WebhookInbox.objects.filter(event_id=event_id).exists():
+            raise
         return Receipt(valid=True)
     transaction.on_commit(lambda: _enqueue(entry.pk))
     return Receipt(valid=True, inbox_id=entry.pk)
@@ -285,7 +290,12 @@ def webhook_events_sweep(*, overdue_after: timedelta | None = None, limit: int =
             .order_by("next_attempt_at")
             .values_list("pk", flat=True)[:limit]
         )
-        WebhookInbox.objects.filter(pk__in=ids).update(next_attempt_at=now)
+        # Each re-queue counts as an attempt: an event that kills every worker that takes it
+        # stops coming back and waits, failed, for the admin's reprocess.
+        overdue = WebhookInbox.objects.filter(pk__in=ids)
+        overdue.filter(attempts__gte=SWEEP_MAX_ATTEMPTS).update(state=WebhookInbox.State.FAILED)
+        ids = list(overdue.filter(state=WebhookInbox.State.PENDING).values_list("pk", flat=True))
+        WebhookInbox.objects.filter(pk__in=ids).update(next_attempt_at=now, attempts=F("attempts") + 1)
         for inbox_id in ids:
             transaction.on_commit(partial(_enqueue, inbox_id))
     if ids:

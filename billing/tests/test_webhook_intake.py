@@ -12,8 +12,8 @@ from django.utils import timezone
 from djstripe.models import Event, WebhookEventTrigger
 
 from billing.models import WebhookInbox
-from billing.tests.factories import post_webhook
-from billing.webhook_intake import webhook_events_sweep
+from billing.tests.factories import post_webhook, webhook_endpoint
+from billing.webhook_intake import SWEEP_MAX_ATTEMPTS, webhook_events_sweep
 from billing.webhook_tasks import webhook_event_process
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +84,23 @@ def test_a_failing_event_is_kept_pending_with_its_error_and_retried_later(
         webhook_event_process.run(inbox_id=entry.pk)  # Stripe is back
     entry.refresh_from_db()
     assert entry.state == WebhookInbox.State.DONE and entry.trigger.processed and not entry.trigger.exception
+
+
+def test_an_event_that_keeps_losing_its_worker_is_given_up_as_failed(client, settings):
+    endpoint = webhook_endpoint(settings)
+    event = {
+        "id": "evt_00000001KillsItsWorker00",
+        "object": "event",
+        "livemode": False,
+        "type": "customer.updated",
+    }
+    assert post_webhook(client, endpoint, event).status_code == 200  # its task never runs here
+    entry = WebhookInbox.objects.get(event_id=event["id"])
+    for _ in range(SWEEP_MAX_ATTEMPTS):  # each sweep re-queues it and its worker dies again
+        assert webhook_events_sweep(overdue_after=timedelta(0)) == 1
+    assert webhook_events_sweep(overdue_after=timedelta(0)) == 0
+    entry.refresh_from_db()
+    assert entry.state == WebhookInbox.State.FAILED and entry.attempts == SWEEP_MAX_ATTEMPTS
+    assert (
+        WebhookEventTrigger.objects.filter(valid=True, processed=False).count() == 1
+    )  # the admin's "failed"
