@@ -1,42 +1,64 @@
-"""Benchmark: signed Stripe webhooks through dj-stripe's endpoint, and concurrent duplicates.
+"""Benchmark: Stripe webhooks acknowledged by gunicorn, processed by Celery workers.
 
-1. Throughput: signed events (fresh ids, so each is processed) posted one after another through
-   Django's whole stack to ``/stripe/webhook/<uuid>/``: signature check, dj-stripe's re-fetch of
-   the object from the local Stripe stand-in (in this process, over HTTP), its sync into
-   PostgreSQL, and the billing app's handler. Reported as events per second, per event type.
-2. Duplicates: 50 threads post the *same* signed ``invoice.payment_failed`` at once (dj-stripe's
-   per-event-id idempotency), then 50 threads post 50 *different* event ids about the same failed
-   invoice (the billing app's own unique key). Each must give exactly one e-mail and one
-   BillingNotification row.
+Phases, in one run (ratios are only compared within a run):
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/relay_billing REDIS_URL=redis://127.0.0.1:6379/6 \
-        .venv/bin/python bench/billing_webhooks.py [--events 150]
+1. Acknowledgement: ``--ack-events`` signed events with fresh ids (copies of a real
+   ``customer.subscription.updated`` from the stand-in) posted by 16 concurrent senders to
+   ``/stripe/webhook/<uuid>/`` on gunicorn with the production ``gunicorn.conf.py``. No worker
+   runs meanwhile: the endpoint only verifies the signature, stores the event and queues it.
+   Target: >= 300 events/s.
+2. Processing: the queued events drained by 1 Celery worker process, then by 2 (each
+   ``--concurrency 1``), ``--process-events`` each, timed from the first to the last event done
+   after a warm-up; processing is dj-stripe's re-fetch from the Stripe stand-in (its own process,
+   over HTTP), the sync into PostgreSQL and the billing handlers. Target: 2 workers >= 1.6x.
+3. A worker killed mid-event: a worker (``--pool solo``, so the process that dies is the one
+   running the event) gets SIGKILL while events are flowing; a new worker drains the queue and
+   ``webhook_events_sweep`` re-queues what the dead one held. Every event must end processed
+   exactly once (one ``Event`` row each, inbox rows done).
+4. Duplicates: 50 concurrent copies of one new signed event through gunicorn, with a worker
+   running: one stored event, one ``Event`` row.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/relay_webhooks REDIS_URL=redis://127.0.0.1:6379/6 \
+        /work/main/.venv/bin/python bench/billing_webhooks.py [--ack-events 3000] [--process-events 300]
 
 It copies the pytest database ``test_<name>`` (which ``pytest --reuse-db`` keeps) into a scratch
-database ``bench_<name>``, works there with real commits (threads need them), and drops it at
-the end. Takes about half a minute on two cores.
+database ``bench_<name>``, purges the Celery queue of ``REDIS_URL``'s database (use one of your
+own), talks only to 127.0.0.1, stops only the processes it started (by pid) and drops the
+scratch database at the end. About two minutes on two cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import logging
 import os
+import secrets
+import signal
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_TESTING", "1")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relay_billing")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relay_webhooks")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/6")
-os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-os.environ["EMAIL_URL"] = "memorymail://"
+os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"]
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "1"  # the setup below runs its webhooks inline
+os.environ["EMAIL_URL"] = "dummymail://"
+os.environ["STRIPE_USE_LOCAL"] = "1"
 
 import psycopg  # noqa: E402
 
@@ -44,16 +66,27 @@ _url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
 _name = _url.path.lstrip("/")
 TEMPLATE, SCRATCH = f"test_{_name}", f"bench_{_name}"
 _admin_dsn = urllib.parse.urlunsplit(_url._replace(path="/postgres"))
+SCRATCH_URL = urllib.parse.urlunsplit(_url._replace(path=f"/{SCRATCH}"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+STANDIN_PORT = _free_port()
+os.environ["STRIPE_API_HOST"] = f"http://127.0.0.1:{STANDIN_PORT}"
 
 
 def _admin(sql: str) -> None:
     with psycopg.connect(_admin_dsn, autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]  # trusted literal SQL of the bench
+        conn.execute(sql.encode())  # trusted literal SQL of the bench
 
 
 _admin(f'DROP DATABASE IF EXISTS "{SCRATCH}"')
 _admin(f'CREATE DATABASE "{SCRATCH}" TEMPLATE "{TEMPLATE}"')
-os.environ["DATABASE_URL"] = urllib.parse.urlunsplit(_url._replace(path=f"/{SCRATCH}"))
+os.environ["DATABASE_URL"] = SCRATCH_URL
 os.environ["DATABASE_CONN_MAX_AGE"] = "0"
 
 import django  # noqa: E402
@@ -62,43 +95,49 @@ django.setup()
 
 import stripe  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core import mail  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
-from djstripe.models import Event  # noqa: E402
+from djstripe.models import Event, WebhookEventTrigger  # noqa: E402
 
+from accounts.models import User  # noqa: E402
 from accounts.tests.factories import UserFactory  # noqa: E402
 from billing.catalogue import catalogue_ensure, catalogue_sync  # noqa: E402
-from billing.models import BillingNotification  # noqa: E402
+from billing.models import WebhookInbox  # noqa: E402
 from billing.services import checkout_session_create  # noqa: E402
+from billing.webhook_intake import webhook_events_sweep  # noqa: E402
+from config.celery import app as celery_app  # noqa: E402
 from stripe_local.engine import Engine  # noqa: E402
 from stripe_local.pytest_plugin import StripeLocal  # noqa: E402
 from stripe_local.server import start  # noqa: E402
 
+SENDERS = 16
+BIN = Path(sys.executable).parent
+# What every process this bench starts runs with: production settings on loopback.
+CHILD_ENV = {
+    **os.environ,
+    "DJANGO_DEBUG": "0",
+    "DJANGO_TESTING": "0",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "0",
+    "DJANGO_LOG_LEVEL": "WARNING",
+    "CELERY_TASK_ALWAYS_EAGER": "0",
+    "DATABASE_CONN_MAX_AGE": "600",
+}
 
-def _post(client: Client, path: str, body: bytes, secret: str) -> int:
-    signature = Engine.sign(body, secret)
-    return client.post(
-        path, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
-    ).status_code
+
+# --- Setup, in this process: the catalogue and one paying customer --------------------------------
 
 
-def _deliver_all(handle: StripeLocal, *, hold: str | None = None) -> list[dict]:
-    """Delivers every queued event; returns (undelivered) the payloads of type ``hold``."""
-    held = []
+def _deliver_all(handle: StripeLocal) -> None:
     client = Client()
     for _ in range(30):
         batch = handle.engine.take_deliveries()
         if not batch:
-            break
+            return
         for delivery in batch:
-            event = handle.engine.get("event", delivery["event"])
-            if event["type"] == hold:
-                held.append(handle.engine.out(event))
-                handle.engine.delivered(delivery)
-                continue
             url, payload, headers = handle.engine.signed_delivery(delivery)
             status = client.post(
                 urllib.parse.urlsplit(url).path,
@@ -106,124 +145,364 @@ def _deliver_all(handle: StripeLocal, *, hold: str | None = None) -> list[dict]:
                 content_type="application/json",
                 HTTP_STRIPE_SIGNATURE=headers["Stripe-Signature"],
             ).status_code
-            assert 200 <= status < 300, (event["type"], status)
+            assert 200 <= status < 300, status
             handle.engine.delivered(delivery)
-    return held
 
 
-def _subscribe(handle: StripeLocal, *, card: str, lookup_key: str) -> object:
-    user = UserFactory()
-    price_id = stripe.Price.list(lookup_keys=[lookup_key]).data[0].id
-    url = checkout_session_create(user=user, price_id=price_id)
-    page = handle.pay_checkout(url, card=card)
-    assert page.status == 303, page.text[:300]
-    return user
-
-
-def _concurrent(path: str, bodies: list[bytes], secret: str) -> list[int]:
-    barrier = threading.Barrier(len(bodies))
-    statuses: list[int] = [0] * len(bodies)
-
-    def run(i: int) -> None:
-        client = Client()
-        barrier.wait()
-        try:
-            statuses[i] = _post(client, path, bodies[i], secret)
-        except Exception:  # noqa: BLE001 - the test client re-raises a 500's exception
-            statuses[i] = 500
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bodies))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return statuses
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--events", type=int, default=150, help="events per type for the throughput run")
-    args = parser.parse_args()
-    logging.disable(logging.CRITICAL)
-    setup_test_environment()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.ALLOWED_HOSTS = ["testserver"]
-    cache.clear()
-
-    server, thread, _ = start("127.0.0.1:0", deliver=False)
+def _setup(state_path: str) -> tuple[str, str, dict]:
+    """Returns the webhook path, its secret and a sample event to copy."""
+    server, _thread, _ = start(f"127.0.0.1:{STANDIN_PORT}", state_path=state_path, deliver=False)
     stripe.api_base = server.engine.base_url
     handle = StripeLocal(server)
     try:
         endpoint = handle.webhook_endpoint()
-        path = f"/stripe/webhook/{endpoint.djstripe_uuid}/"
         catalogue_ensure()
         catalogue_sync()
         _deliver_all(handle)
-
-        # Warm state: one paying user (the events re-fetch their subscription/invoice/customer).
-        _subscribe(handle, card="4242424242424242", lookup_key="team_monthly")
-        _deliver_all(handle)
-        samples = {
-            t: handle.events(t)[-1]
-            for t in ("customer.subscription.updated", "invoice.paid", "customer.updated")
-            if handle.events(t)
-        }
-        if "customer.subscription.updated" not in samples:
-            samples["customer.subscription.created"] = handle.events("customer.subscription.created")[-1]
-
-        client = Client()
-        print(f"Throughput ({args.events} signed events per type, sequential, fresh event ids):")
-        for event_type, sample in samples.items():
-            timings = []
-            for i in range(args.events):
-                event = dict(sample, id=f"evt_bench{event_type.replace('.', '')}{i:06d}x")
-                body = json.dumps(event).encode()
-                start_t = time.perf_counter()
-                status = _post(client, path, body, endpoint.secret)
-                timings.append(time.perf_counter() - start_t)
-                assert status == 200, (event_type, status)
-            total = sum(timings)
-            print(
-                f"  {event_type:32} {args.events / total:7.1f} events/s   "
-                f"median {statistics.median(timings) * 1000:6.1f} ms   p95 {sorted(timings)[int(len(timings) * 0.95)] * 1000:6.1f} ms"
-            )
-
-        # A failed renewal whose invoice.payment_failed is held back for the concurrency runs.
-        _subscribe(handle, card="4000000000000341", lookup_key="pro_monthly")
-        _deliver_all(handle)
-        handle.advance(days=15)
-        held = _deliver_all(handle, hold="invoice.payment_failed")
-        assert held, "no invoice.payment_failed was produced"
-        failed = held[0]
-        invoice_id = failed["data"]["object"]["id"]
-        mail.outbox = []
-
-        print("Duplicates (50 threads at once, PostgreSQL, real commits):")
-        body = json.dumps(failed).encode()
-        statuses = _concurrent(path, [body] * 50, endpoint.secret)
-        events = Event.objects.filter(id=failed["id"]).count()
-        notes = BillingNotification.objects.filter(stripe_object_id=invoice_id).count()
-        mails = len([m for m in mail.outbox if "payment failed" in m.subject])
-        print(
-            f"  same event id x50:      statuses {sorted(set(statuses))}  Event rows {events}  notifications {notes}  e-mails {mails}"
+        user: User = UserFactory()  # type: ignore[assignment]  # factory_boy returns the model
+        price_id = stripe.Price.list(lookup_keys=["team_monthly"]).data[0].id
+        page = handle.pay_checkout(
+            checkout_session_create(user=user, price_id=price_id), card="4242424242424242"
         )
-        ok_same = events == 1 and notes == 1 and mails == 1
-
-        bodies = [json.dumps(dict(failed, id=f"evt_benchdup{i:04d}x")).encode() for i in range(50)]
-        statuses = _concurrent(path, bodies, endpoint.secret)
-        events = Event.objects.filter(type="invoice.payment_failed").count()
-        notes = BillingNotification.objects.filter(stripe_object_id=invoice_id).count()
-        mails = len([m for m in mail.outbox if "payment failed" in m.subject])
-        print(
-            f"  50 event ids, 1 invoice: statuses {sorted(set(statuses))}  Event rows {events}  notifications {notes}  e-mails {mails}"
-        )
-        ok_distinct = notes == 1 and mails == 1
-        print("RESULT:", "exactly one side effect" if ok_same and ok_distinct else "DUPLICATE SIDE EFFECTS")
+        assert page.status == 303, page.text[:300]
+        _deliver_all(handle)
+        kind = "customer.subscription.updated"
+        sample = (handle.events(kind) or handle.events("customer.subscription.created"))[-1]
+        return f"/stripe/webhook/{endpoint.djstripe_uuid}/", endpoint.secret, sample
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- Processes this bench starts and stops ---------------------------------------------------
+
+
+def _spawn(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603 - our own interpreter's tools with fixed arguments
+        args, cwd=ROOT, env=CHILD_ENV, start_new_session=True, stdout=subprocess.DEVNULL
+    )
+
+
+def _stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
+    """Stops a process this bench started, by pid: ``sig`` to the process itself (gunicorn's and
+    Celery's main processes stop their own children on SIGTERM, finishing the event in hand), then,
+    if it is still there after 30 s, SIGKILL to its whole session (only what it started)."""
+    if process.poll() is None:
+        os.kill(process.pid, sig)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _wait_http(port: int, path: str, what: str) -> None:
+    for _ in range(150):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{what} did not start")
+
+
+def _standin(state_path: str) -> subprocess.Popen:
+    env_args = [str(BIN / "python"), "manage.py", "stripe_local", "--addr", f"127.0.0.1:{STANDIN_PORT}"]
+    process = subprocess.Popen(  # noqa: S603 - our own manage.py
+        [*env_args, "--state", state_path, "--no-webhooks"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_DEBUG": "1", "DJANGO_TESTING": "0"},
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_http(STANDIN_PORT, "/_local/clock", "the stand-in")
+    return process
+
+
+def _gunicorn(port: int) -> subprocess.Popen:
+    process = _spawn(
+        [
+            str(BIN / "gunicorn"),
+            "config.wsgi:application",
+            "--config",
+            str(ROOT / "gunicorn.conf.py"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--max-requests",
+            "0",  # no worker restart (a fresh Django import) inside the measurement
+            "--log-level",
+            "warning",
+        ]
+    )
+    _wait_http(port, "/healthz", "gunicorn")
+    return process
+
+
+def _worker(name: str, *, pool: str = "prefork") -> subprocess.Popen:
+    return _spawn(
+        [
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            "1",
+            "-n",
+            f"{name}@bench",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "WARNING",
+        ]
+    )
+
+
+# --- Traffic ---------------------------------------------------------------------------------
+
+
+def _signed_bodies(sample: dict, prefix: str, count: int, secret: str) -> list[tuple[bytes, str]]:
+    out = []
+    for i in range(count):
+        body = json.dumps(dict(sample, id=f"evt_{prefix}{i:07d}x")).encode()
+        out.append((body, Engine.sign(body, secret)))
+    return out
+
+
+def _post(port: int, path: str, body: bytes, signature: str) -> tuple[int, float]:
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(
+            "POST",
+            path,
+            body=body,
+            headers={"Content-Type": "application/json", "Stripe-Signature": signature},
+        )
+        status = conn.getresponse().status
+    finally:
+        conn.close()
+    return status, time.perf_counter() - started
+
+
+def _send_all(
+    port: int, path: str, deliveries: list[tuple[bytes, str]]
+) -> tuple[float, list[int], list[float]]:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(SENDERS) as pool:
+        results = list(pool.map(lambda d: _post(port, path, *d), deliveries))
+    elapsed = time.perf_counter() - started
+    return elapsed, [s for s, _ in results], [t for _, t in results]
+
+
+def _done(prefix: str) -> int:
+    count = WebhookInbox.objects.filter(event_id__startswith=f"evt_{prefix}", state="done").count()
+    connections.close_all()
+    return count
+
+
+def _wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _drain_rate(
+    prefix: str, workers: int, start_at: int, count: int, warmup: int, timeout: float, standin_pid: int
+) -> tuple[float, str]:
+    """Starts ``workers`` worker processes, waits for ``warmup`` more events done, then times the
+    next ``count``; stops the workers; returns events per second and how busy the machine was."""
+    procs = [_worker(f"w{workers}-{i}") for i in range(workers)]
+    try:
+        if not _wait_until(lambda: _done(prefix) >= start_at + warmup, timeout):
+            raise SystemExit(f"{workers} worker(s): warm-up did not finish in {timeout:.0f} s")
+        first = _done(prefix)
+        started, busy = time.perf_counter(), _machine_busy_seconds()
+        own = sum(_cpu_seconds(p.pid) for p in procs), _cpu_seconds(standin_pid)
+        if not _wait_until(lambda: _done(prefix) >= first + count, timeout):
+            raise SystemExit(f"{workers} worker(s): {count} events not processed in {timeout:.0f} s")
+        elapsed, busy = time.perf_counter() - started, _machine_busy_seconds() - busy
+        done = _done(prefix) - first
+        worker_ms = (sum(_cpu_seconds(p.pid) for p in procs) - own[0]) / done * 1000
+        standin_ms = (_cpu_seconds(standin_pid) - own[1]) / done * 1000
+        cost = (
+            f"CPU ms per event: workers {worker_ms:.1f}, stand-in {standin_ms:.1f}, whole machine "
+            f"{busy / done * 1000:.1f}; machine busy {busy / elapsed / (os.cpu_count() or 1):.0%}"
+        )
+        return done / elapsed, cost
+    finally:
+        for proc in procs:
+            _stop(proc)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its live children (gunicorn's workers), from /proc."""
+    total = 0.0
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for each in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+    return total
+
+
+def _machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy (every process, ours and anyone else's)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(
+        int, Path("/proc/stat").read_text().split()[1:9]
+    )
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
+def _ack_phase(port: int, web_pid: int, path: str, secret: str, sample: dict, count: int) -> dict[str, float]:
+    # Warm every gunicorn worker (imports, connections) with events of their own.
+    _send_all(port, path, _signed_bodies(sample, "benchwarm", 200, secret))
+    deliveries = _signed_bodies(sample, "benchack", count, secret)
+    web_cpu, machine, senders = _cpu_seconds(web_pid), _machine_busy_seconds(), time.process_time()
+    elapsed, statuses, timings = _send_all(port, path, deliveries)
+    web_cpu, machine = _cpu_seconds(web_pid) - web_cpu, _machine_busy_seconds() - machine
+    senders = time.process_time() - senders
+    assert statuses == [200] * count, sorted(set(statuses))
+    timings.sort()
+    return {
+        "web_ms": web_cpu / count * 1000,
+        "senders_ms": senders / count * 1000,
+        "machine_ms": machine / count * 1000,
+        "busy": machine / elapsed / (os.cpu_count() or 1),
+        "rate": count / elapsed,
+        "p50": statistics.median(timings) * 1000,
+        "p95": timings[int(len(timings) * 0.95)] * 1000,
+        "p99": timings[int(len(timings) * 0.99)] * 1000,
+    }
+
+
+def _kill_phase(port: int, path: str, secret: str, sample: dict) -> str:
+    total = 60
+    prefix = "benchkill"
+    _send_all(port, path, _signed_bodies(sample, prefix, total, secret))
+    victim = _worker("victim", pool="solo")
+    if not _wait_until(lambda: _done(prefix) >= 10, 120):
+        raise SystemExit("the victim worker processed nothing")
+    _stop(victim, signal.SIGKILL)  # mid-stream: it is always busy while the queue is full
+    at_kill = _done(prefix)
+    survivor = _worker("survivor")
+    try:
+        _wait_until(lambda: _done(prefix) >= total - 1, 120)
+        time.sleep(2)  # let the survivor finish what is queued
+        pending = (
+            WebhookInbox.objects.filter(event_id__startswith=f"evt_{prefix}").exclude(state="done").count()
+        )
+        swept = webhook_events_sweep(overdue_after=timedelta(0))
+        _wait_until(lambda: _done(prefix) >= total, 60)
+    finally:
+        _stop(survivor)
+    done = _done(prefix)
+    events = Event.objects.filter(id__startswith=f"evt_{prefix}").count()
+    ok = done == total and events == total
+    return (
+        f"{total} events; SIGKILL after {at_kill} done; the new worker left {pending} pending (held by the "
+        f"dead one); the sweep re-queued {swept}; finally done {done}/{total}, Event rows {events}: "
+        + ("none lost, none twice" if ok else "LOST OR DUPLICATED")
+    )
+
+
+def _duplicate_phase(port: int, path: str, secret: str, sample: dict) -> str:
+    body, signature = _signed_bodies(sample, "benchdup", 1, secret)[0]
+    worker = _worker("dup")
+    try:
+        barrier = threading.Barrier(50)
+
+        def send(_: int) -> int:
+            barrier.wait()
+            return _post(port, path, body, signature)[0]
+
+        with ThreadPoolExecutor(50) as pool:
+            statuses = list(pool.map(send, range(50)))
+        _wait_until(lambda: _done("benchdup") >= 1, 60)
+    finally:
+        _stop(worker)
+    event_id = json.loads(body)["id"]
+    stored = WebhookEventTrigger.objects.filter(body__contains=event_id).count()
+    inbox = WebhookInbox.objects.filter(event_id=event_id).count()
+    events = Event.objects.filter(id=event_id).count()
+    ok = stored == inbox == events == 1
+    return (
+        f"50 copies at once: statuses {sorted(set(statuses))}, stored deliveries {stored}, inbox rows {inbox}, "
+        f"Event rows {events}: " + ("one" if ok else "DUPLICATES")
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ack-events", type=int, default=3000)
+    parser.add_argument("--process-events", type=int, default=300, help="timed events per worker count")
+    parser.add_argument("--warmup-events", type=int, default=30)
+    parser.add_argument("--timeout", type=float, default=240, help="seconds allowed per processing phase")
+    args = parser.parse_args()
+    needed = 2 * (args.warmup_events + args.process_events)
+    if args.ack_events < needed:
+        raise SystemExit(f"--ack-events must be at least {needed}")
+    logging.disable(logging.CRITICAL)
+    setup_test_environment()
+    settings.ALLOWED_HOSTS = ["testserver"]
+    cache.clear()
+    celery_app.control.purge()
+
+    state_path = str(Path(tempfile.mkdtemp()) / "stripe-state.json")
+    path, secret, sample = _setup(state_path)
+    connections.close_all()
+    celery_app.conf.task_always_eager = False  # from here on the sweep queues for the workers
+    port = _free_port()
+    standin = _standin(state_path)
+    web = _gunicorn(port)
+    try:
+        # Phase 2 drains what phase 1 queued: the warm-up events first, then the timed ones.
+        ack = _ack_phase(port, web.pid, path, secret, sample, args.ack_events)
+        print(
+            f"Acknowledgement, gunicorn ({os.cpu_count()} cores), {SENDERS} senders, {args.ack_events} signed events: "
+            f"{ack['rate']:.0f} events/s, p50 {ack['p50']:.1f} ms, p95 {ack['p95']:.1f} ms, p99 {ack['p99']:.1f} ms\n"
+            f"  CPU ms per event: gunicorn {ack['web_ms']:.2f}, senders {ack['senders_ms']:.2f}, whole machine "
+            f"{ack['machine_ms']:.2f} (PostgreSQL, Redis and anyone else's load: the rest); machine busy "
+            f"{ack['busy']:.0%}",
+            flush=True,
+        )
+        # The queue holds the warm-up events, then the timed ones: both count as processed here.
+        timing = (args.process_events, args.warmup_events, args.timeout, standin.pid)
+        one, one_cost = _drain_rate("bench", 1, 0, *timing)
+        two, two_cost = _drain_rate("bench", 2, _done("bench"), *timing)
+        print(
+            f"Processing ({args.process_events} events each, after {args.warmup_events} warm-up): "
+            f"1 worker {one:.1f} events/s, 2 workers {two:.1f} events/s, ratio {two / one:.2f}x\n"
+            f"  1 worker:  {one_cost}\n  2 workers: {two_cost}",
+            flush=True,
+        )
+        # The rest of phase 1's events are not needed further: out of the queue and the inbox, so
+        # the sweep below sees only the killed worker's.
+        celery_app.control.purge()
+        WebhookInbox.objects.filter(state=WebhookInbox.State.PENDING).delete()
+        print("Worker killed mid-event:", _kill_phase(port, path, secret, sample), flush=True)
+        print("Duplicates:", _duplicate_phase(port, path, secret, sample), flush=True)
+        print(
+            "Targets: acknowledgement >= 300/s "
+            + ("met" if ack["rate"] >= 300 else "NOT met")
+            + "; 2 workers >= 1.6x "
+            + ("met" if two / one >= 1.6 else "NOT met")
+        )
+    finally:
+        _stop(web)
+        _stop(standin)
+        celery_app.control.purge()
         connections.close_all()
         _admin(f'DROP DATABASE IF EXISTS "{SCRATCH}"')
 

@@ -9,7 +9,7 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.lifecycle import register_eraser, register_exporter
-        from billing import services, stripe_client, webhooks
+        from billing import services, stripe_client, webhook_tasks, webhooks  # noqa: F401 - registers the tasks
 
         stripe_client.configure()
         webhooks.connect()

@@ -52,3 +52,42 @@ class GracePeriod(models.Model):
 
     def __str__(self) -> str:
         return f"grace {self.subscription_id} since {self.started_at:%Y-%m-%d}"
+
+
+class WebhookInbox(models.Model):
+    """One row per Stripe event id received with a valid signature: the source of truth for
+    processing (``billing.webhook_intake``).
+
+    The endpoint stores the delivery (dj-stripe's ``WebhookEventTrigger``, which the failed-event
+    admin and reprocess read) and this row in one transaction, answers 2xx and leaves the work to
+    a Celery task. The unique ``event_id`` makes a duplicate delivery, also 50 at once, store
+    nothing new. A row still ``pending`` well past ``next_attempt_at`` had its task lost (a
+    worker killed mid-event, a broker restart) and is queued again by the sweep.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting for a worker"
+        DONE = "done", "Processed"
+        FAILED = "failed", "Failed after every retry"
+
+    event_id = models.CharField(max_length=255, unique=True)
+    event_type = models.CharField(max_length=255)
+    trigger = models.OneToOneField(
+        "djstripe.WebhookEventTrigger", on_delete=models.CASCADE, related_name="billing_inbox"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # When a worker is expected to have it: now on receipt, later while a retry backs off.
+    next_attempt_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "webhook inbox"
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"], condition=models.Q(state="pending"), name="billing_inbox_pending"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.event_id} ({self.state})"

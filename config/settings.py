@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "referrals-grant-due-rewards": {"task": "referrals.tasks.rewards_grant_due", "schedule": 3600.0},
     "social-timeline-trim": {"task": "social.tasks.timeline_trim", "schedule": 3600.0},
+    "billing-webhook-events-sweep": {"task": "billing.webhook_tasks.webhook_events_sweep", "schedule": 60.0},
+    "billing-webhook-invalid-prune": {
+        "task": "billing.webhook_tasks.webhook_invalid_prune",
+        "schedule": crontab(hour=4, minute=10),
+    },
 }
 
 # --- Auth ------------------------------------------------------------------------------------------
@@ -524,6 +529,12 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_SUBSCRIBER_MODEL = "accounts.User"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+# Webhook intake (billing.webhook_intake): a pending event is queued again this long after it was
+# due (longer than CELERY_TASK_TIME_LIMIT); an invalid delivery is stored in at most this many
+# bytes (headers and the start of the body), for this many days.
+WEBHOOK_SWEEP_AFTER_MINUTES = env.int("WEBHOOK_SWEEP_AFTER_MINUTES", default=10)
+WEBHOOK_INVALID_STORED_BYTES = 4096
+WEBHOOK_INVALID_RETENTION_DAYS = env.int("WEBHOOK_INVALID_RETENTION_DAYS", default=14)
 
 # --- Content-Security-Policy and Permissions-Policy ------------------------------------------------
 # django-csp: only the project's own scripts and styles run, no inline

@@ -56,7 +56,9 @@ urlpatterns = [
         csp_update(_DOCS_CSP)(SpectacularRedocView.as_view(url_name="api-schema")),
         name="api-redoc",
     ),
-    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    # Stripe's webhooks: verified and stored in the request, processed by a worker (at dj-stripe's
+    # URL and route name, which the endpoint rows and the setup command use).
+    path("stripe/", include(("billing.webhook_urls", "djstripe"), namespace="djstripe")),
     path("settings/", include("accounts.urls")),
     path("billing/", include("billing.urls")),
     path("settings/api-keys/", include("integrations.urls")),

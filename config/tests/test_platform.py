@@ -77,6 +77,8 @@ def test_beat_runs_every_periodic_task_and_each_one_exists():
     schedule = app.conf.beat_schedule
     assert set(schedule) == {
         "billing-reconcile",
+        "billing-webhook-events-sweep",
+        "billing-webhook-invalid-prune",
         "integrations-api-key-expiry-warnings",
         "integrations-stripe-customers-backfill",
         "outbox-send-due",

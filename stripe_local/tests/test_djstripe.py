@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 import stripe
+from django.test import TestCase
 from djstripe.models import (
     BalanceTransaction,
     Charge,
@@ -22,6 +23,13 @@ from djstripe.models import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+def _deliver(stripe_local, client, **kwargs):
+    """Delivers the queued webhooks, then runs what each delivery queued on commit: the worker's
+    processing of the stored event (the test's own transaction never commits)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return stripe_local.deliver_webhooks(client, **kwargs)
 
 
 def _price(unit_amount: int = 900, interval: str = "month", lookup_key: str = "pro_monthly") -> stripe.Price:
@@ -52,7 +60,7 @@ def _subscribe(stripe_local, client, *, card: str = "4242424242424242") -> tuple
     session = _checkout(_price(), customer=customer.id, client_reference_id="user-1")
     response = stripe_local.pay_checkout(session, card=card, email="ada@example.com")
     assert response.status == 303, response.text
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
     session = stripe.checkout.Session.retrieve(session.id)
     return session.subscription, customer.id
 
@@ -81,7 +89,7 @@ def test_checkout_paid_with_4242_produces_djstripe_rows_through_webhooks(stripe_
 
     page = stripe_local.page(session.url)
     response = stripe_local.pay_checkout(session)
-    results = stripe_local.deliver_webhooks(client)
+    results = _deliver(stripe_local, client)
 
     assert page.status == 200 and "4242" in page.text
     assert response.status == 303
@@ -139,7 +147,7 @@ def test_advancing_time_renews_the_subscription(stripe_local, client):
     first_end = Subscription.objects.get(id=sub_id).current_period_end
 
     events = stripe_local.advance(days=32)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
 
     assert "invoice.paid" in [e["type"] for e in events]
     sub = Subscription.objects.get(id=sub_id)
@@ -158,10 +166,10 @@ def test_renewal_fails_with_card_0341_and_the_subscription_goes_past_due(stripe_
     )
     changed = stripe_local.portal(portal.url, "card", card_number="4000000000000341")
     assert changed.status == 303
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
 
     stripe_local.advance(days=32)
-    results = stripe_local.deliver_webhooks(client)
+    results = _deliver(stripe_local, client)
 
     assert ("invoice.payment_failed", 200) in results
     sub = Subscription.objects.get(id=sub_id)
@@ -172,7 +180,7 @@ def test_renewal_fails_with_card_0341_and_the_subscription_goes_past_due(stripe_
 
     # Dunning: the retries fail too, then the subscription is canceled (Stripe's default).
     stripe_local.advance(days=20)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
     assert Subscription.objects.get(id=sub_id).status == "canceled"
     assert Invoice.objects.get(id=failed.id).attempt_count == 4
 
@@ -182,11 +190,11 @@ def test_fixing_the_card_in_the_portal_pays_the_past_due_invoice(stripe_local, c
     portal = stripe.billing_portal.Session.create(customer=customer_id)
     stripe_local.portal(portal.url, "card", card_number="4000000000000341")
     stripe_local.advance(days=32)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
     assert Subscription.objects.get(id=sub_id).status == "past_due"
 
     stripe_local.portal(portal.url, "card", card_number="4242424242424242")
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
 
     assert Subscription.objects.get(id=sub_id).status == "active"
     assert not Invoice.objects.filter(subscription_id=sub_id, stripe_data__status="open").exists()
@@ -200,10 +208,10 @@ def test_cancel_and_resume_through_the_portal(stripe_local, client):
 
     page = stripe_local.portal(portal.url)
     canceled = stripe_local.portal(portal.url, "cancel", subscription=sub_id)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
     after_cancel = Subscription.objects.get(id=sub_id)
     resumed = stripe_local.portal(portal.url, "resume", subscription=sub_id)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
     after_resume = Subscription.objects.get(id=sub_id)
 
     assert page.status == 200 and "Cancel plan" in page.text
@@ -214,7 +222,7 @@ def test_cancel_and_resume_through_the_portal(stripe_local, client):
 
     stripe_local.portal(portal.url, "cancel", subscription=sub_id)
     stripe_local.advance(days=32)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
     assert Subscription.objects.get(id=sub_id).status == "canceled"
 
 
@@ -225,7 +233,7 @@ def test_switching_price_in_the_portal_prorates(stripe_local, client):
     stripe_local.advance(days=10)
 
     response = stripe_local.portal(portal.url, "switch", subscription=sub_id, price=bigger.id)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
 
     assert response.status == 303
     sub = Subscription.objects.get(id=sub_id)
@@ -241,14 +249,14 @@ def test_trial_checkout_then_trial_end_charges(stripe_local, client):
     stripe_local.webhook_endpoint()
     session = _checkout(_price(), customer_email="t@example.com", subscription_data={"trial_period_days": 14})
     assert stripe_local.pay_checkout(session).status == 303
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
     sub_id = stripe.checkout.Session.retrieve(session.id).subscription
     assert Subscription.objects.get(id=sub_id).status == "trialing"
 
     events = stripe_local.advance(days=12)
     assert [e["type"] for e in events] == ["customer.subscription.trial_will_end"]
     stripe_local.advance(days=3)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
 
     sub = Subscription.objects.get(id=sub_id)
     assert sub.status == "active"
@@ -260,7 +268,7 @@ def test_events_delivered_in_reverse_order_reach_the_same_state(stripe_local, cl
     session = _checkout(_price(), customer_email="rev@example.com")
     stripe_local.pay_checkout(session)
 
-    stripe_local.deliver_webhooks(client, order="reversed")
+    _deliver(stripe_local, client, order="reversed")
 
     sub = Subscription.objects.get(id=stripe.checkout.Session.retrieve(session.id).subscription)
     assert sub.status == "active"
@@ -275,11 +283,11 @@ def test_a_refused_delivery_stays_queued_for_a_retry(stripe_local, client):
     endpoint.save()
 
     with pytest.raises(AssertionError, match="customer.created"):
-        stripe_local.deliver_webhooks(client)
-    assert stripe_local.deliver_webhooks(client, raise_on_error=False) == [("customer.created", 400)]
+        _deliver(stripe_local, client)
+    assert _deliver(stripe_local, client, raise_on_error=False) == [("customer.created", 400)]
     endpoint.secret = secret
     endpoint.save()
-    assert stripe_local.deliver_webhooks(client) == [("customer.created", 200)]
+    assert _deliver(stripe_local, client) == [("customer.created", 200)]
     assert Customer.objects.get().email == "retry@example.com"
     assert WebhookEventTrigger.objects.filter(valid=False).count() == 2
 
@@ -288,7 +296,7 @@ def test_deleting_a_customer_purges_it_in_djstripe(stripe_local, client):
     sub_id, customer_id = _subscribe(stripe_local, client)
 
     stripe.Customer.delete(customer_id)
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
 
     assert Customer.objects.get(id=customer_id).date_purged is not None
     assert Subscription.objects.get(id=sub_id).status == "canceled"
@@ -314,9 +322,9 @@ def test_a_dispute_made_later_reaches_djstripe_and_its_updates_follow(stripe_loc
     charge = Charge.objects.get()
 
     dispute = stripe_local.dispute(charge.id, reason="product_not_received")
-    results = stripe_local.deliver_webhooks(client)
+    results = _deliver(stripe_local, client)
     stripe.Dispute.modify(dispute["id"], evidence={"uncategorized_text": "Tracking 123"})
-    stripe_local.deliver_webhooks(client)
+    _deliver(stripe_local, client)
 
     assert sorted(results) == [
         ("charge.dispute.created", 200),
