@@ -1,13 +1,15 @@
 """Celery tasks of the social app: each has the name of the ``social.feeds.fanout`` service it
 runs and only calls it. Idempotent, retried with backoff.
 
-``timeline_trim`` runs hourly: see CELERY_BEAT_SCHEDULE in config/settings.py.
+``timeline_trim`` runs hourly and ``notification_digests_send_due`` every minute: see
+CELERY_BEAT_SCHEDULE in config/settings.py.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from social import notification_emails
 from social.feeds import fanout
 
 
@@ -29,3 +31,13 @@ def timeline_backfill(owner_id: int, followee_id: int) -> int:
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def timeline_trim() -> int:
     return fanout.timeline_trim()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
+def notification_emails_send(user_id: int) -> int:
+    return notification_emails.notification_emails_send(user_id=user_id)
+
+
+@shared_task
+def notification_digests_send_due() -> int:
+    return notification_emails.notification_digests_send_due()
