@@ -70,9 +70,11 @@ def notification_emails_send(*, user_id: int, now: datetime | None = None) -> in
     notifications it told of (0: nothing pending, not wanted, or the digest is not due yet, in
     which case ``due_at`` says when). Safe to run twice or concurrently (row lock, dedupe key)."""
     now = now or timezone.now()
+    profile = Profile.objects.select_related("user").filter(user_id=user_id).first()
+    if profile is None:
+        return 0  # the account was deleted before its task ran
     NotificationEmailState.objects.get_or_create(user_id=user_id)
     state = NotificationEmailState.objects.select_for_update().get(user_id=user_id)
-    profile = Profile.objects.select_related("user").get(user_id=user_id)
     pending = _pending(state=state, profile=profile)
     if not pending:
         state.due_at = None
@@ -83,7 +85,7 @@ def notification_emails_send(*, user_id: int, now: datetime | None = None) -> in
         state.due_at = turn
         state.save(update_fields=["due_at"])
         return 0
-    _enqueue(profile=profile, notifications=pending, total=len(pending))
+    _enqueue(profile=profile, notifications=pending)
     state.cursor = max(n.pk for n in pending)
     state.last_sent_at = now
     state.due_at = None
@@ -150,7 +152,7 @@ def _unsubscribe_url(*, user_id: int, kind: str) -> str:
     return settings.SITE_URL + reverse("accounts:email_unsubscribe", args=[token])
 
 
-def _enqueue(*, profile: Profile, notifications: list[Notification], total: int) -> None:
+def _enqueue(*, profile: Profile, notifications: list[Notification]) -> None:
     user = profile.user
     kinds = sorted({n.kind for n in notifications})
     single_kind = kinds[0] if len(kinds) == 1 else ALL_KINDS
@@ -159,8 +161,8 @@ def _enqueue(*, profile: Profile, notifications: list[Notification], total: int)
         "site_name": settings.SITE_NAME,
         "name": profile.name,
         "items": [_item(n) for n in notifications[-DIGEST_MAX_ITEMS:]],
-        "more": max(0, total - DIGEST_MAX_ITEMS),
-        "total": total,
+        "more": max(0, len(notifications) - DIGEST_MAX_ITEMS),
+        "total": len(notifications),
         "notifications_url": settings.SITE_URL + reverse("social:notifications"),
         "settings_url": settings.SITE_URL + reverse("accounts:notifications_edit"),
         "unsubscribe_url": unsubscribe_url,

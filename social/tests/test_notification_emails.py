@@ -219,3 +219,33 @@ def test_a_damaged_or_forged_link_is_refused(smtp_server, tamper):
         assert "This unsubscribe link is not valid." in response.content.decode()
     ann.profile.refresh_from_db()
     assert ann.profile.email_notifications is True
+
+
+def test_a_long_digest_lists_the_latest_and_counts_the_rest(smtp_server, settings):
+    from social.notification_emails import DIGEST_MAX_ITEMS
+
+    ann = make_user(handle="ann", email="ann@example.com")
+    post = make_post(ann)
+    _like(make_user(), post)
+    for _ in range(DIGEST_MAX_ITEMS + 2):
+        _like(make_user(), post)
+    with after_commit():
+        assert notification_digests_send_due(now=_digest_due(ann)) == 1
+    digest = smtp_server.messages[1]
+    assert digest["Subject"] == f"{DIGEST_MAX_ITEMS + 2} new notifications on Relay"
+    assert "…and 2 more." in _body(digest)
+    assert _body(digest).count("liked your post") == DIGEST_MAX_ITEMS
+    # One kind only: the header stops that kind, the text offers all too.
+    assert "Stop e-mails about likes" in _body(digest)
+    assert "Stop all notification e-mails" in _body(digest)
+
+
+def test_the_task_of_a_deleted_account_sends_nothing(smtp_server):
+    from accounts.services.account import account_delete
+
+    ann = make_user(handle="ann", email="ann@example.com")
+    user_id = ann.pk
+    account_delete(user=ann)
+
+    assert notification_emails_send(user_id=user_id) == 0
+    assert smtp_server.messages == []
