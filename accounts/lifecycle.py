@@ -85,6 +85,11 @@ def accounts_export(*, user: User) -> dict[str, Any]:
                     kind: profile.wants_notification(kind) for kind in NOTIFICATION_KINDS
                 },
                 "email_notifications": profile.email_notifications,
+                # Kinds stopped by an e-mail's unsubscribe link (the in-app choice stays above).
+                "notification_email_preferences": {
+                    kind: bool(profile.notification_email_preferences.get(kind, True))
+                    for kind in NOTIFICATION_KINDS
+                },
                 "updated_at": _iso(profile.updated_at),
             }
             if profile is not None

@@ -222,6 +222,12 @@ class Profile(models.Model):
         default=dict, blank=True, validators=[validate_notification_preferences]
     )
     email_notifications = models.BooleanField(default=True)
+    # Kinds whose e-mails the user stopped with an unsubscribe link (``{kind: false}``; missing
+    # means "on"), apart from the in-app choices above: unsubscribing from e-mails about likes
+    # must not hide likes from the notifications page.
+    notification_email_preferences = models.JSONField(
+        default=dict, blank=True, validators=[validate_notification_preferences]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -233,6 +239,15 @@ class Profile(models.Model):
 
     def wants_notification(self, kind: str) -> bool:
         return bool(self.notification_preferences.get(kind, True))
+
+    def wants_notification_email(self, kind: str) -> bool:
+        """An e-mail for ``kind``: the kind is on, "Also send me e-mails" is on, and the user has
+        not unsubscribed from that kind's e-mails."""
+        return (
+            self.email_notifications
+            and self.wants_notification(kind)
+            and bool(self.notification_email_preferences.get(kind, True))
+        )
 
     @property
     def avatar_url(self) -> str:
@@ -249,6 +264,33 @@ class Profile(models.Model):
         """The website without its scheme, for showing as link text."""
         parts = urlsplit(self.website)
         return (parts.netloc + parts.path).rstrip("/") or self.website
+
+
+class NotificationEmailState(models.Model):
+    """Where a user's notification e-mails stand (social.notification_emails keeps it).
+
+    ``cursor`` is the id of the last notification an e-mail dealt with (sent or skipped as
+    already read); ``last_sent_at`` paces the digests; ``due_at`` is set while a digest waits
+    for its turn, and the beat sweep sends it then.
+    """
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="notification_email_state"
+    )
+    cursor = models.PositiveBigIntegerField(default=0)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The sweep's query: digests whose turn has come.
+            models.Index(
+                fields=["due_at"], name="accounts_notif_email_due", condition=models.Q(due_at__isnull=False)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Notification e-mails of {self.user_id}"
 
 
 class SecurityEvent(models.Model):

@@ -214,6 +214,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.webhook_tasks.webhook_invalid_prune",
         "schedule": crontab(hour=4, minute=10),
     },
+    "social-notification-digests": {"task": "social.tasks.notification_digests_send_due", "schedule": 60.0},
 }
 
 # --- Auth ------------------------------------------------------------------------------------------
@@ -338,6 +339,9 @@ OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
 OUTBOX_SWEEP_GRACE_SECONDS = env.int("OUTBOX_SWEEP_GRACE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{SITE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Notification e-mails: the first at once, then at most one digest per this many minutes per
+# person (social/notification_emails.py).
+NOTIFICATION_EMAIL_DIGEST_MINUTES = env.int("NOTIFICATION_EMAIL_DIGEST_MINUTES", default=15)
 
 # --- I18N ----------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

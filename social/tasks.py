@@ -1,13 +1,16 @@
-"""Celery tasks of the social app: each has the name of the ``social.feeds.fanout`` or
-``social.services.media`` service it runs and only calls it. Idempotent, retried with backoff.
+"""Celery tasks of the social app: each has the name of the ``social.feeds.fanout``,
+``social.services.media`` or ``social.notification_emails`` service it runs and only calls it.
+Idempotent, retried with backoff.
 
-``timeline_trim`` runs hourly: see CELERY_BEAT_SCHEDULE in config/settings.py.
+``timeline_trim`` runs hourly and ``notification_digests_send_due`` every minute: see
+CELERY_BEAT_SCHEDULE in config/settings.py.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from social import notification_emails
 from social.feeds import fanout
 from social.services import media
 
@@ -35,3 +38,13 @@ def timeline_trim() -> int:
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
 def post_images_withdraw(post_id: int) -> int:
     return media.post_images_withdraw(post_id=post_id)
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_kwargs={"max_retries": 5})
+def notification_emails_send(user_id: int) -> int:
+    return notification_emails.notification_emails_send(user_id=user_id)
+
+
+@shared_task
+def notification_digests_send_due() -> int:
+    return notification_emails.notification_digests_send_due()

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.errors import NotFoundError
+from social import tasks
 from social.models import Notification, Post
 from social.selectors.visibility import block_exists_between, mute_exists
 
@@ -33,7 +34,11 @@ def notification_create(
     ).first()
     if existing is not None:
         return existing
-    return Notification.objects.create(recipient=recipient, actor=actor, kind=kind, post=post)
+    notification = Notification.objects.create(recipient=recipient, actor=actor, kind=kind, post=post)
+    if profile is not None and profile.wants_notification_email(kind):
+        # The task decides between an e-mail now and a later digest (social.notification_emails).
+        transaction.on_commit(lambda: tasks.notification_emails_send.delay(recipient.pk))
+    return notification
 
 
 @transaction.atomic
