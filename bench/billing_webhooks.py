@@ -71,8 +71,8 @@ from djstripe.models import Event  # noqa: E402
 
 from accounts.tests.factories import UserFactory  # noqa: E402
 from billing.catalogue import catalogue_ensure, catalogue_sync  # noqa: E402
+from billing.checkout import checkout_session_create  # noqa: E402
 from billing.models import BillingNotification  # noqa: E402
-from billing.services import checkout_session_create  # noqa: E402
 from stripe_local.engine import Engine  # noqa: E402
 from stripe_local.pytest_plugin import StripeLocal  # noqa: E402
 from stripe_local.server import start  # noqa: E402

@@ -1,4 +1,4 @@
-"""Writes for billing: the Stripe customer, checkout, subscription changes, and the project's
+"""Writes for billing: the customer portal, subscription changes, and the project's
 own reactions to Stripe events (e-mails, grace periods, cache invalidation).
 
 Every outbound Stripe call goes through ``stripe_errors()`` so the client sees a 4xx/503 in the
@@ -15,20 +15,18 @@ from typing import Any
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Customer, Subscription
 
 from accounts.models import User
-from billing.customers import customer_get_or_create
 from billing.entitlements import entitlements_for, entitlements_invalidate
-from billing.hooks import checkout_discounts_for
 from billing.models import BillingNotification, GracePeriod
+from billing.notifications import notification_claim, notification_email_enqueue
 from billing.selectors import (
     customer_for_user,
     invoices_for_user,
     price_get_for_sale,
-    stripe_id,
     subscription_current_for_user,
     subscription_item,
     subscription_live_for_user,
@@ -41,7 +39,6 @@ from billing.statuses import CHANGEABLE_STATUSES, GRACE_ENDING_STATUSES, LIVE_ST
 from billing.stripe_client import stripe_errors
 from billing.tasks import customer_erase_remote
 from config.errors import ApplicationError, ConflictError, NotFoundError
-from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -49,50 +46,11 @@ logger = logging.getLogger(__name__)
 PRORATION_PREVIEW_MAX_AGE = timedelta(hours=1)
 
 
-# --- Checkout and portal -------------------------------------------------------------------------
+# --- Customer portal -------------------------------------------------------------------------
 
 
 def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
-
-
-@transaction.atomic
-def checkout_session_create(*, user: User, price_id: str) -> str:
-    """Opens a Stripe Checkout Session (subscription mode) for a plan price; returns its URL.
-
-    Refuses an unknown price (404 ``unknown_price``) and a user who already has a running
-    subscription (409 ``already_subscribed``: they change plan instead). A plan with
-    ``trial_days`` gives a trial to users who never subscribed before. Discounts from
-    ``billing.hooks`` replace the promotion-code box (Stripe forbids both together).
-    """
-    price, plan = price_get_for_sale(price_id=price_id)
-    if subscription_live_for_user(user=user) is not None:
-        raise ConflictError(
-            "You already have a subscription. Change its plan from the billing page.",
-            code="already_subscribed",
-        )
-    customer = customer_get_or_create(user=user)
-    params: dict[str, Any] = {
-        "mode": "subscription",
-        "customer": customer.id,
-        "client_reference_id": str(user.pk),
-        "line_items": [{"price": price.id, "quantity": 1}],
-        "success_url": _absolute("/billing/success/?session_id={CHECKOUT_SESSION_ID}"),
-        "cancel_url": _absolute("/billing/pricing/"),
-        "metadata": {"user_id": str(user.pk), "plan": plan.code},
-        "subscription_data": {"metadata": {"user_id": str(user.pk), "plan": plan.code}},
-    }
-    trial_days = plan.trial_days or int((price.recurring or {}).get("trial_period_days") or 0)
-    if trial_days and not subscriptions_for_user(user=user).exists():
-        params["subscription_data"]["trial_period_days"] = trial_days
-    discounts = checkout_discounts_for(user)
-    if discounts:
-        params["discounts"] = discounts
-    else:
-        params["allow_promotion_codes"] = True
-    with stripe_errors():
-        session = stripe.checkout.Session.create(**params)
-    return str(session.url)
 
 
 def portal_session_create(*, user: User) -> str:
@@ -224,23 +182,6 @@ def user_for_customer(customer: Customer | None) -> User | None:
     return customer.subscriber
 
 
-def _record_once(*, kind: str, stripe_object_id: str, user: User) -> bool:
-    """Claims the unique key of a side effect; False when it was already taken."""
-    try:
-        with transaction.atomic():
-            BillingNotification.objects.create(kind=kind, stripe_object_id=stripe_object_id, user=user)
-    except IntegrityError:
-        return False
-    return True
-
-
-def _send_email_on_commit(*, user: User, template: str, context: dict[str, Any]) -> None:
-    """Records the e-mail in the outbox in the caller's transaction (with the once-only claim):
-    it is delivered after commit, retried until the SMTP server accepts it."""
-    ctx = {"user": user, "site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    email_enqueue(to=user.email, template=f"billing/email/{template}", context=ctx)
-
-
 @transaction.atomic
 def subscription_changed(*, subscription: Subscription) -> None:
     """A subscription changed in Stripe: drop cached entitlements, end a grace period once paid."""
@@ -259,14 +200,14 @@ def trial_ending_notify(*, subscription: Subscription) -> bool:
     trial_end = subscription.stripe_data.get("trial_end")
     if user is None or not trial_end or subscription_status(subscription) != "trialing":
         return False
-    if not _record_once(
+    if not notification_claim(
         kind=BillingNotification.Kind.TRIAL_ENDING,
         stripe_object_id=f"{subscription.id}:{trial_end}",
         user=user,
     ):
         return False
     plan = subscription_plan(subscription)
-    _send_email_on_commit(
+    notification_email_enqueue(
         user=user,
         template="trial_ending",
         context={"trial_end": subscription.trial_end, "plan_name": plan.name if plan else "your plan"},
@@ -286,9 +227,11 @@ def payment_failed_record(*, invoice_id: str, subscription_id: str | None, custo
             defaults={"user": user, "invoice_id": invoice_id, "started_at": timezone.now()},
         )
     entitlements_invalidate(user_id=user.pk)
-    if not _record_once(kind=BillingNotification.Kind.PAYMENT_FAILED, stripe_object_id=invoice_id, user=user):
+    if not notification_claim(
+        kind=BillingNotification.Kind.PAYMENT_FAILED, stripe_object_id=invoice_id, user=user
+    ):
         return False
-    _send_email_on_commit(
+    notification_email_enqueue(
         user=user,
         template="payment_failed",
         context={
@@ -310,46 +253,16 @@ def invoice_paid_record(*, subscription_id: str | None, customer: Customer | Non
 
 
 @transaction.atomic
-def checkout_completed_link(*, session_data: dict[str, Any]) -> User | None:
-    """Links a completed Checkout Session's customer and subscription to the user who opened it.
-
-    The user comes from ``client_reference_id`` (set by ``checkout_session_create``); the
-    subscription is synced now so the success page does not wait for its own event, which may
-    arrive later than this one.
-    """
-    ref = str(session_data.get("client_reference_id") or "")
-    user = User.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
-    customer_id = stripe_id(session_data.get("customer"))
-    subscription_id = stripe_id(session_data.get("subscription"))
-    if user is None or not customer_id:
-        return None
-    customer = Customer.objects.filter(id=customer_id).first()
-    if customer is None:
-        with stripe_errors():
-            customer = Customer.sync_from_stripe_data(stripe.Customer.retrieve(customer_id))
-    if customer.subscriber_id is None:
-        customer.subscriber = user
-        customer.save(update_fields=["subscriber"])
-    elif customer.subscriber_id != user.pk:
-        logger.warning("Checkout session %s: customer belongs to another user", session_data.get("id"))
-        return None
-    if subscription_id and not Subscription.objects.filter(id=subscription_id).exists():
-        Subscription.sync_from_stripe_data(stripe.Subscription.retrieve(subscription_id))
-    entitlements_invalidate(user_id=user.pk)
-    return user
-
-
-@transaction.atomic
 def refund_notify(*, charge_id: str, amount_refunded: int, currency: str, customer: Customer | None) -> bool:
     """E-mails the user once per refunded amount of a charge."""
     user = user_for_customer(customer)
     if user is None or amount_refunded <= 0:
         return False
-    if not _record_once(
+    if not notification_claim(
         kind=BillingNotification.Kind.REFUNDED, stripe_object_id=f"{charge_id}:{amount_refunded}", user=user
     ):
         return False
-    _send_email_on_commit(
+    notification_email_enqueue(
         user=user,
         template="refunded",
         context={"amount": amount_refunded / 100, "currency": currency.upper()},

@@ -12,10 +12,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import request_user
-from billing import presenters, selectors, services
+from billing import checkout, presenters, selectors, services
 from billing.entitlements import entitlements_for
 from billing.forms import ChangeConfirmForm, PriceForm
 from billing.statuses import PAID_STATUSES
@@ -51,13 +52,27 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a plan.")
         return redirect("billing:pricing")
     try:
-        url = services.checkout_session_create(
+        url = checkout.checkout_session_create(
             user=request_user(request), price_id=form.cleaned_data["price_id"]
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
+        if exc.code == "checkout_in_progress":
+            return redirect(f"{reverse('billing:pricing')}?checkout=in_progress")
         return redirect("billing:pricing")
     return _SeeOther(url)
+
+
+@login_required
+@require_POST
+def checkout_cancel(request: HttpRequest) -> HttpResponse:
+    """Cancels the checkout left open in another tab, so another plan can be chosen."""
+    try:
+        checkout.checkout_sessions_expire(user=request_user(request))
+        messages.success(request, "The other checkout was cancelled. Choose your plan.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:pricing")
 
 
 def _success_context(request: HttpRequest) -> dict[str, Any]:

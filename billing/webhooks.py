@@ -15,7 +15,7 @@ from typing import Any
 from djstripe.models import Charge, Customer, Event, Invoice, Subscription
 from djstripe.signals import WEBHOOK_SIGNALS
 
-from billing import services
+from billing import checkout, services
 from billing.entitlements import entitlements_invalidate, entitlements_invalidate_all
 from billing.selectors import stripe_id
 
@@ -95,7 +95,7 @@ def on_payment_intent(sender: Any, event: Event, **kwargs: Any) -> None:
 def on_checkout_completed(sender: Any, event: Event, **kwargs: Any) -> None:
     payload = event_object(event)
     if payload.get("mode") == "subscription":
-        services.checkout_completed_link(session_data=payload)
+        checkout.checkout_completed_link(session_data=payload)
 
 
 def on_customer_changed(sender: Any, event: Event, **kwargs: Any) -> None:

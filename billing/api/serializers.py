@@ -85,6 +85,10 @@ class RedirectOutputSerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
+class CheckoutExpireOutputSerializer(serializers.Serializer):
+    expired = serializers.IntegerField(help_text="How many open checkouts were cancelled.")
+
+
 class CheckoutSessionInputSerializer(serializers.Serializer):
     price_id = serializers.CharField(max_length=255)
 
