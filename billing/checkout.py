@@ -231,7 +231,7 @@ def _duplicate_undo(*, user: User, subscription_id: str, kept: dict[str, Any]) -
     logger.warning("User %s completed a second checkout: undoing %s", user.pk, subscription_id)
     with stripe_errors():
         subscription = stripe.Subscription.retrieve(subscription_id)
-        if subscription.get("status") in LIVE_STATUSES:
+        if subscription.status in LIVE_STATUSES:
             subscription = stripe.Subscription.cancel(
                 subscription_id, cancellation_details={"comment": "Duplicate checkout, refunded."}
             )
