@@ -9,6 +9,7 @@ database (``BillingNotification``, ``GracePeriod``), so duplicate or concurrent 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -23,6 +24,7 @@ from accounts.models import User
 from billing.entitlements import entitlements_for, entitlements_invalidate
 from billing.models import BillingNotification, GracePeriod
 from billing.notifications import notification_claim, notification_email_enqueue
+from billing.plans import PlanLimits
 from billing.selectors import (
     customer_for_user,
     invoices_for_user,
@@ -103,8 +105,26 @@ def subscription_resume(*, user: User) -> Subscription:
     return _sync_subscription(data, user=user)
 
 
-def _change_target(*, user: User, price_id: str) -> tuple[Subscription, dict[str, Any], str]:
-    price, _plan = price_get_for_sale(price_id=price_id)
+@dataclass(frozen=True)
+class _ChangeTarget:
+    subscription: Subscription
+    item: dict[str, Any]
+    price_id: str
+    # The trial rule of the pricing page (docs/billing.md, "Trials and plan changes"): a trial
+    # lasts only on a plan that offers one; moving to any other plan ends it now and charges.
+    ends_trial: bool
+
+
+def trial_continues_on(*, subscription: Subscription, plan: PlanLimits) -> bool:
+    """Whether a trialing subscription may stay on trial after moving to ``plan``: only when the
+    plan offers a trial at least as long as the one already granted (Pro, monthly or yearly)."""
+    data = subscription.stripe_data
+    start, end = int(data.get("trial_start") or 0), int(data.get("trial_end") or 0)
+    return plan.trial_days > 0 and end - start <= plan.trial_days * 86400
+
+
+def _change_target(*, user: User, price_id: str) -> _ChangeTarget:
+    price, plan = price_get_for_sale(price_id=price_id)
     subscription = _running_subscription(user=user, action="change")
     if subscription_price_id(subscription) == price.id:
         raise ConflictError(
@@ -113,36 +133,43 @@ def _change_target(*, user: User, price_id: str) -> tuple[Subscription, dict[str
     item = subscription_item(subscription)
     if not item.get("id"):
         raise ConflictError("This subscription cannot be changed here.", code="not_changeable")
-    return subscription, item, price.id
+    trialing = subscription_status(subscription) == "trialing"
+    ends_trial = trialing and not trial_continues_on(subscription=subscription, plan=plan)
+    return _ChangeTarget(subscription=subscription, item=item, price_id=price.id, ends_trial=ends_trial)
 
 
 def subscription_change_preview(*, user: User, price_id: str) -> dict[str, Any]:
     """What changing to ``price_id`` now would cost: the proration and the next invoice.
 
-    Returns ``proration_date``; confirming with it charges exactly the amount shown.
+    Returns ``proration_date``; confirming with it charges exactly the amount shown. With
+    ``ends_trial`` the trial stops on confirming and ``amount_due`` is charged at once.
     """
-    subscription, item, new_price = _change_target(user=user, price_id=price_id)
+    target = _change_target(user=user, price_id=price_id)
     proration_date = int(timezone.now().timestamp())
+    details: dict[str, Any] = {
+        "items": [{"id": target.item["id"], "price": target.price_id}],
+        "proration_behavior": "create_prorations",
+        "proration_date": proration_date,
+    }
+    if target.ends_trial:
+        details["trial_end"] = "now"
     with stripe_errors():
         preview_obj = stripe.Invoice.create_preview(
-            customer=subscription.customer.id,
-            subscription=subscription.id,
-            subscription_details={
-                "items": [{"id": item["id"], "price": new_price}],
-                "proration_behavior": "create_prorations",
-                "proration_date": proration_date,
-            },
+            customer=target.subscription.customer.id,
+            subscription=target.subscription.id,
+            subscription_details=details,
         )
     preview = preview_obj.to_dict()
     lines = (preview.get("lines") or {}).get("data") or []
     proration = sum(int(line.get("amount") or 0) for line in lines if line.get("proration"))
     return {
-        "price_id": new_price,
+        "price_id": target.price_id,
         "currency": preview.get("currency") or "usd",
         "proration_amount": proration,
         "amount_due": int(preview.get("amount_due") or 0),
         "next_payment_attempt": preview.get("next_payment_attempt") or preview.get("period_end"),
         "proration_date": proration_date,
+        "ends_trial": target.ends_trial,
     }
 
 
@@ -150,9 +177,12 @@ def subscription_change_preview(*, user: User, price_id: str) -> dict[str, Any]:
 def subscription_change(*, user: User, price_id: str, proration_date: int | None = None) -> Subscription:
     """Moves the subscription to another plan price, prorating the rest of the period.
 
+    During a trial, a plan without a trial (see ``trial_continues_on``) ends the trial now and
+    charges the new price in full; a plan with one keeps the trial's end date.
+
     ``proration_date`` (from the preview, at most an hour old) makes the charge match the preview.
     """
-    subscription, item, new_price = _change_target(user=user, price_id=price_id)
+    target = _change_target(user=user, price_id=price_id)
     now = timezone.now()
     if proration_date is not None:
         when = datetime.fromtimestamp(proration_date, tz=timezone.get_current_timezone())
@@ -163,13 +193,17 @@ def subscription_change(*, user: User, price_id: str, proration_date: int | None
                 fields={"proration_date": ["Expired."]},
             )
     params: dict[str, Any] = {
-        "items": [{"id": item["id"], "price": new_price}],
+        "items": [{"id": target.item["id"], "price": target.price_id}],
         "proration_behavior": "create_prorations",
     }
     if proration_date is not None:
         params["proration_date"] = proration_date
+    if target.ends_trial:
+        # The new plan has no trial: it starts now and is paid now; a declined card refuses
+        # the change (402) and leaves the trial as it was.
+        params.update(trial_end="now", payment_behavior="error_if_incomplete")
     with stripe_errors():
-        data = stripe.Subscription.modify(subscription.id, **params)
+        data = stripe.Subscription.modify(target.subscription.id, **params)
     return _sync_subscription(data, user=user)
 
 
@@ -189,6 +223,14 @@ def subscription_changed(*, subscription: Subscription) -> None:
     status = subscription_status(subscription)
     if status in GRACE_ENDING_STATUSES:
         GracePeriod.objects.filter(subscription_id=subscription.id).delete()
+    plan = subscription_plan(subscription)
+    if status == "trialing" and plan is not None and plan.trial_days == 0:
+        # Moved to a plan without a trial elsewhere (the customer portal, the dashboard): the
+        # pricing page's rule holds there too, the trial ends and the plan is charged now.
+        # (A longer trial on a plan that has one is left alone: staff may have granted it.)
+        with stripe_errors():
+            data = stripe.Subscription.modify(subscription.id, trial_end="now")
+        subscription = Subscription.sync_from_stripe_data(data)
     if user is not None:
         entitlements_invalidate(user_id=user.pk)
 

@@ -112,3 +112,6 @@ class ChangePreviewOutputSerializer(serializers.Serializer):
     amount_due = serializers.IntegerField(help_text="Total of the next invoice with the change.")
     next_payment_attempt = serializers.IntegerField(allow_null=True)
     proration_date = serializers.IntegerField()
+    ends_trial = serializers.BooleanField(
+        help_text="The change ends your free trial now: `amount_due` is charged at once."
+    )
