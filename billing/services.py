@@ -146,7 +146,7 @@ def subscription_change_preview(*, user: User, price_id: str) -> dict[str, Any]:
     """
     target = _change_target(user=user, price_id=price_id)
     proration_date = int(timezone.now().timestamp())
-    details: dict[str, Any] = {
+    details: Any = {  # the SDK types this as a TypedDict; "trial_end" is optional in it
         "items": [{"id": target.item["id"], "price": target.price_id}],
         "proration_behavior": "create_prorations",
         "proration_date": proration_date,
