@@ -54,6 +54,8 @@ def billing_reconcile() -> int:
     Safe to run twice: a second run finds nothing to fix. Returns the number of differences.
     """
     report = reconcile()
-    for line in report:
+    for line in report.fixed:
         logger.warning("billing reconcile fixed: %s", line)
-    return len(report)
+    for line in report.gone:
+        logger.error("billing reconcile: %s", line)
+    return len(report.fixed)
