@@ -29,6 +29,7 @@ from billing.selectors import (
     customer_for_user,
     invoices_for_user,
     price_get_for_sale,
+    stripe_id,
     subscription_current_for_user,
     subscription_item,
     subscription_live_for_user,
@@ -285,13 +286,46 @@ def payment_failed_record(*, invoice_id: str, subscription_id: str | None, custo
 
 
 @transaction.atomic
-def invoice_paid_record(*, subscription_id: str | None, customer: Customer | None) -> None:
-    """An invoice was paid: the grace period of its subscription (if any) ends."""
+def invoice_paid_record(
+    *, subscription_id: str | None, customer: Customer | None, invoice: dict[str, Any] | None = None
+) -> None:
+    """An invoice was paid: the grace period of its subscription (if any) ends, and the user
+    gets a receipt with the invoice link once per invoice that took money (a trial's $0
+    invoice charges nothing and gets none)."""
     if subscription_id:
         GracePeriod.objects.filter(subscription_id=subscription_id).delete()
     user = user_for_customer(customer)
-    if user is not None:
-        entitlements_invalidate(user_id=user.pk)
+    if user is None:
+        return
+    entitlements_invalidate(user_id=user.pk)
+    if invoice is not None:
+        receipt_send(user=user, invoice=invoice)
+
+
+def receipt_send(*, user: User, invoice: dict[str, Any]) -> bool:
+    """E-mails the receipt of a paid invoice once (``invoice.paid`` and
+    ``invoice.payment_succeeded`` both arrive for one payment). True when queued now."""
+    amount = int(invoice.get("amount_paid") or 0)
+    if invoice.get("status") != "paid" or amount <= 0:
+        return False
+    invoice_id = stripe_id(invoice)
+    if not notification_claim(
+        kind=BillingNotification.Kind.PAYMENT_RECEIVED, stripe_object_id=invoice_id, user=user
+    ):
+        return False
+    notification_email_enqueue(
+        user=user,
+        template="payment_received",
+        dedupe_key=f"billing:receipt:{invoice_id}",
+        context={
+            "amount": amount / 100,
+            "currency": str(invoice.get("currency") or "usd").upper(),
+            "number": invoice.get("number") or "",
+            "invoice_url": invoice.get("hosted_invoice_url") or _absolute("/billing/"),
+            "billing_url": _absolute("/billing/"),
+        },
+    )
+    return True
 
 
 @transaction.atomic

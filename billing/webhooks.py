@@ -77,7 +77,9 @@ def on_invoice_payment_failed(sender: Any, event: Event, **kwargs: Any) -> None:
 
 def on_invoice_paid(sender: Any, event: Event, **kwargs: Any) -> None:
     _invoice_id, subscription_id, customer = _invoice_parts(event)
-    services.invoice_paid_record(subscription_id=subscription_id, customer=customer)
+    services.invoice_paid_record(
+        subscription_id=subscription_id, customer=customer, invoice=_invoice_data(event)
+    )
 
 
 def on_invoice_other(sender: Any, event: Event, **kwargs: Any) -> None:
