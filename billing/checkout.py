@@ -32,11 +32,11 @@ from billing.hooks import checkout_discounts_for
 from billing.models import BillingNotification
 from billing.notifications import notification_claim, notification_email_enqueue
 from billing.selectors import (
-    customer_for_user,
+    customer_get_for_user,
     price_get_for_sale,
     stripe_id,
-    subscription_live_for_user,
-    subscriptions_for_user,
+    subscription_get_live_for_user,
+    subscription_list_for_user,
 )
 from billing.statuses import LIVE_STATUSES
 from billing.stripe_client import stripe_errors
@@ -76,7 +76,7 @@ def _session_price_id(session: dict[str, Any]) -> str:
 def _check_no_other_checkout(*, user: User, customer_id: str, price_id: str) -> str | None:
     """Raises 409 when the user already pays or is checking out another plan; returns the URL
     of an open session for this very price (the same checkout, resumed), else None."""
-    if subscription_live_for_user(user=user) is not None or _live_subscriptions(customer_id):
+    if subscription_get_live_for_user(user=user) is not None or _live_subscriptions(customer_id):
         raise ConflictError(
             "You already have a subscription. Change its plan from the billing page.",
             code="already_subscribed",
@@ -123,7 +123,7 @@ def checkout_session_create(*, user: User, price_id: str) -> str:
         "subscription_data": {"metadata": {"user_id": str(user.pk), "plan": plan.code}},
     }
     trial_days = plan.trial_days or int((price.recurring or {}).get("trial_period_days") or 0)
-    if trial_days and not subscriptions_for_user(user=user).exists():
+    if trial_days and not subscription_list_for_user(user=user).exists():
         params["subscription_data"]["trial_period_days"] = trial_days
     discounts = checkout_discounts_for(user)
     if discounts:
@@ -152,7 +152,7 @@ def checkout_sessions_expire(*, user: User) -> int:
     """Cancels the user's open Checkout Sessions (the "start over" of the pricing page);
     returns how many were open."""
     _user_lock(user)
-    customer = customer_for_user(user=user)
+    customer = customer_get_for_user(user=user)
     if customer is None:
         return 0
     return _expire_sessions(_open_sessions(customer.id))

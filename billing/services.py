@@ -26,17 +26,17 @@ from billing.models import BillingNotification, GracePeriod
 from billing.notifications import notification_claim, notification_email_enqueue
 from billing.plans import PlanLimits
 from billing.selectors import (
-    customer_for_user,
-    invoices_for_user,
+    customer_get_for_user,
+    invoice_list_for_user,
     price_get_for_sale,
     stripe_id,
-    subscription_current_for_user,
+    subscription_get_current_for_user,
+    subscription_get_live_for_user,
     subscription_item,
-    subscription_live_for_user,
+    subscription_list_for_user,
     subscription_plan,
     subscription_price_id,
     subscription_status,
-    subscriptions_for_user,
 )
 from billing.statuses import CHANGEABLE_STATUSES, GRACE_ENDING_STATUSES, LIVE_STATUSES
 from billing.stripe_client import stripe_errors
@@ -58,7 +58,7 @@ def _absolute(path: str) -> str:
 
 def portal_session_create(*, user: User) -> str:
     """A Stripe customer portal session for the user's customer; returns its URL."""
-    customer = customer_for_user(user=user)
+    customer = customer_get_for_user(user=user)
     if customer is None:
         raise ConflictError("You have no billing account yet. Choose a plan first.", code="no_customer")
     with stripe_errors():
@@ -78,7 +78,7 @@ def _sync_subscription(data: Any, *, user: User) -> Subscription:
 
 
 def _running_subscription(*, user: User, action: str) -> Subscription:
-    subscription = subscription_live_for_user(user=user)
+    subscription = subscription_get_live_for_user(user=user)
     if subscription is None or subscription_status(subscription) not in CHANGEABLE_STATUSES:
         raise ConflictError(f"You have no active subscription to {action}.", code="not_active")
     return subscription
@@ -211,7 +211,7 @@ def subscription_change(*, user: User, price_id: str, proration_date: int | None
 # --- Reactions to Stripe events (called by billing.webhooks) ----------------------------------------
 
 
-def user_for_customer(customer: Customer | None) -> User | None:
+def user_get_for_customer(customer: Customer | None) -> User | None:
     if customer is None:
         return None
     return customer.subscriber
@@ -220,7 +220,7 @@ def user_for_customer(customer: Customer | None) -> User | None:
 @transaction.atomic
 def subscription_changed(*, subscription: Subscription) -> None:
     """A subscription changed in Stripe: drop cached entitlements, end a grace period once paid."""
-    user = user_for_customer(subscription.customer)
+    user = user_get_for_customer(subscription.customer)
     status = subscription_status(subscription)
     if status in GRACE_ENDING_STATUSES:
         GracePeriod.objects.filter(subscription_id=subscription.id).delete()
@@ -239,7 +239,7 @@ def subscription_changed(*, subscription: Subscription) -> None:
 @transaction.atomic
 def trial_ending_notify(*, subscription: Subscription) -> bool:
     """E-mails the user once per trial that their trial ends soon. True when sent."""
-    user = user_for_customer(subscription.customer)
+    user = user_get_for_customer(subscription.customer)
     trial_end = subscription.stripe_data.get("trial_end")
     if user is None or not trial_end or subscription_status(subscription) != "trialing":
         return False
@@ -261,7 +261,7 @@ def trial_ending_notify(*, subscription: Subscription) -> bool:
 @transaction.atomic
 def payment_failed_record(*, invoice_id: str, subscription_id: str | None, customer: Customer | None) -> bool:
     """A payment failed: start the grace period (first failure only) and e-mail once per invoice."""
-    user = user_for_customer(customer)
+    user = user_get_for_customer(customer)
     if user is None:
         return False
     if subscription_id:
@@ -294,7 +294,7 @@ def invoice_paid_record(
     invoice charges nothing and gets none)."""
     if subscription_id:
         GracePeriod.objects.filter(subscription_id=subscription_id).delete()
-    user = user_for_customer(customer)
+    user = user_get_for_customer(customer)
     if user is None:
         return
     entitlements_invalidate(user_id=user.pk)
@@ -331,7 +331,7 @@ def receipt_send(*, user: User, invoice: dict[str, Any]) -> bool:
 @transaction.atomic
 def refund_notify(*, charge_id: str, amount_refunded: int, currency: str, customer: Customer | None) -> bool:
     """E-mails the user once per refunded amount of a charge."""
-    user = user_for_customer(customer)
+    user = user_get_for_customer(customer)
     if user is None or amount_refunded <= 0:
         return False
     if not notification_claim(
@@ -352,7 +352,7 @@ def refund_notify(*, charge_id: str, amount_refunded: int, currency: str, custom
 def billing_export(user: User) -> dict[str, Any]:
     """The user's plan, subscriptions and invoices, for their data export."""
     subscriptions = []
-    for s in subscriptions_for_user(user=user):
+    for s in subscription_list_for_user(user=user):
         plan = subscription_plan(s)
         subscriptions.append(
             {
@@ -375,7 +375,7 @@ def billing_export(user: User) -> dict[str, Any]:
             "status": i.stripe_data.get("status"),
             "hosted_invoice_url": i.stripe_data.get("hosted_invoice_url"),
         }
-        for i in invoices_for_user(user=user).order_by("-created")
+        for i in invoice_list_for_user(user=user).order_by("-created")
     ]
     return {"plan": entitlements_for(user=user).plan, "subscriptions": subscriptions, "invoices": invoices}
 
@@ -409,8 +409,8 @@ def billing_erase(user: User) -> None:
     entitlements_invalidate(user_id=user.pk)
 
 
-def subscription_for_user_or_404(*, user: User) -> Subscription:
-    subscription = subscription_current_for_user(user=user)
+def subscription_get_for_user(*, user: User) -> Subscription:
+    subscription = subscription_get_current_for_user(user=user)
     if subscription is None:
         raise NotFoundError("You have no subscription.", code="no_subscription")
     return subscription

@@ -48,9 +48,9 @@ def pricing(request: HttpRequest) -> HttpResponse:
         interval = (chosen.recurring or {}).get("interval") or interval
     signed_in = request.user.is_authenticated
     current = entitlements_for(user=request_user(request)).plan if signed_in else ""
-    subscription = selectors.subscription_live_for_user(user=request_user(request)) if signed_in else None
+    subscription = selectors.subscription_get_live_for_user(user=request_user(request)) if signed_in else None
     plans = []
-    for entry in selectors.plan_catalogue():
+    for entry in selectors.plan_list_on_sale():
         price = entry.yearly if interval == "year" else entry.monthly
         back = f"{reverse('billing:pricing')}?{urlencode({'plan': price.id})}" if price else ""
         plans.append(

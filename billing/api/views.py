@@ -70,7 +70,7 @@ def plans_out(*, current: str) -> list[dict[str, Any]]:
             "yearly": _price_out(entry.yearly),
             "is_current": entry.plan.code == current,
         }
-        for entry in selectors.plan_catalogue()
+        for entry in selectors.plan_list_on_sale()
     ]
 
 
@@ -288,7 +288,7 @@ class InvoiceListApi(GenericAPIView):
     serializer_class = InvoiceOutputSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.invoices_for_user(user=request_user(self.request))
+        return selectors.invoice_list_for_user(user=request_user(self.request))
 
     @extend_schema(
         operation_id="billing_invoices_list",
@@ -314,7 +314,7 @@ class PaymentMethodDetailApi(APIView):
         responses={200: PaymentMethodOutputSerializer, 404: api_error("No card on file."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        method = selectors.payment_method_for_user(user=request_user(request))
+        method = selectors.payment_method_get_for_user(user=request_user(request))
         if method is None:
             raise NotFoundError("You have no card on file.", code="no_payment_method")
         return Response(PaymentMethodOutputSerializer(method).data)
