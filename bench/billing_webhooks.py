@@ -104,8 +104,8 @@ from djstripe.models import Event, WebhookEventTrigger  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.tests.factories import UserFactory  # noqa: E402
 from billing.catalogue import catalogue_ensure, catalogue_sync  # noqa: E402
+from billing.checkout import checkout_session_create  # noqa: E402
 from billing.models import WebhookInbox  # noqa: E402
-from billing.services import checkout_session_create  # noqa: E402
 from billing.webhook_intake import webhook_events_sweep  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from stripe_local.engine import Engine  # noqa: E402

@@ -16,7 +16,7 @@ from django.db import transaction
 from djstripe.models import Customer
 
 from accounts.models import User
-from billing.selectors import customer_for_user
+from billing.selectors import customer_get_for_user
 from billing.stripe_client import stripe_errors
 
 
@@ -29,7 +29,7 @@ def customer_get_or_create(*, user: User) -> Customer:
     of theirs were purged).
     """
     User.objects.select_for_update().filter(pk=user.pk).first()
-    existing = customer_for_user(user=user)
+    existing = customer_get_for_user(user=user)
     if existing is not None:
         return existing
     purged = Customer.objects.filter(subscriber=user, date_purged__isnull=False).count()
@@ -65,7 +65,7 @@ def stripe_customer_sync(*, user_id: int) -> CustomerSyncResult:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not EmailAddress.objects.filter(user=user, verified=True).exists():
         return CustomerSyncResult(customer_id=None)
-    existing = customer_for_user(user=user)
+    existing = customer_get_for_user(user=user)
     if existing is None:
         customer = customer_get_or_create(user=user)
         return CustomerSyncResult(customer_id=customer.id, created=True)

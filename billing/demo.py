@@ -10,7 +10,7 @@ from djstripe.models import Customer, Invoice, Price, Subscription
 
 from billing.customers import customer_get_or_create
 from billing.entitlements import entitlements_invalidate
-from billing.selectors import subscription_live_for_user
+from billing.selectors import subscription_get_live_for_user
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -24,7 +24,7 @@ def seed(*, users: list[User], stdout: Any) -> None:
     if not settings.STRIPE_USE_LOCAL:
         stdout.write("billing: not using the Stripe stand-in; no demo subscription created.")
         return
-    if subscription_live_for_user(user=alice) is not None:
+    if subscription_get_live_for_user(user=alice) is not None:
         stdout.write("billing: alice already has a subscription.")
         return
     price = Price.objects.filter(lookup_key="pro_monthly", active=True).first()

@@ -21,7 +21,7 @@ from django.utils import timezone
 from billing.plans import FREE, Entitlements
 from billing.selectors import (
     grace_period_end_get,
-    subscription_current_for_user,
+    subscription_get_current_for_user,
     subscription_plan,
     subscription_status,
 )
@@ -55,7 +55,7 @@ def entitlements_for(*, user: User) -> Entitlements:
     cached = cache.get(key)
     if cached is not None:
         return Entitlements(**cached)
-    entitlements, valid_until = compute_entitlements(user=user, now=timezone.now())
+    entitlements, valid_until = entitlements_compute(user=user, now=timezone.now())
     timeout = CACHE_SECONDS
     if valid_until is not None:
         timeout = max(1, min(timeout, int((valid_until - timezone.now()).total_seconds())))
@@ -63,9 +63,9 @@ def entitlements_for(*, user: User) -> Entitlements:
     return entitlements
 
 
-def compute_entitlements(*, user: User, now: datetime) -> tuple[Entitlements, datetime | None]:
+def entitlements_compute(*, user: User, now: datetime) -> tuple[Entitlements, datetime | None]:
     """Entitlements from the database (no cache), and when that answer stops being true."""
-    subscription = subscription_current_for_user(user=user)
+    subscription = subscription_get_current_for_user(user=user)
     if subscription is None:
         return FREE, None
     status = subscription_status(subscription)

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Any
 
 from billing.entitlements import entitlements_for
 from billing.selectors import (
-    customer_for_user,
+    customer_get_for_user,
     grace_period_end_get,
+    invoice_list_for_user,
     invoice_row,
-    invoices_for_user,
-    payment_method_for_user,
-    plan_catalogue,
-    subscription_current_for_user,
+    payment_method_get_for_user,
+    plan_list_on_sale,
+    subscription_get_current_for_user,
     subscription_item,
     subscription_plan,
     subscription_status,
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def subscription_summary(*, user: User) -> dict[str, Any] | None:
     """The user's current subscription as shown on the billing page and by the API, or None."""
-    subscription = subscription_current_for_user(user=user)
+    subscription = subscription_get_current_for_user(user=user)
     if subscription is None:
         return None
     data = subscription.stripe_data
@@ -59,8 +59,8 @@ def billing_overview(*, user: User) -> dict[str, Any]:
     return {
         "summary": subscription_summary(user=user),
         "entitlements": entitlements_for(user=user),
-        "payment_method": payment_method_for_user(user=user),
-        "invoices": [invoice_row(i) for i in invoices_for_user(user=user).order_by("-created")[:24]],
-        "catalogue": [e for e in plan_catalogue() if e.product is not None],
-        "has_customer": customer_for_user(user=user) is not None,
+        "payment_method": payment_method_get_for_user(user=user),
+        "invoices": [invoice_row(i) for i in invoice_list_for_user(user=user).order_by("-created")[:24]],
+        "catalogue": [e for e in plan_list_on_sale() if e.product is not None],
+        "has_customer": customer_get_for_user(user=user) is not None,
     }

@@ -53,7 +53,7 @@ def _livemode() -> bool:
     return bool(settings.STRIPE_LIVE_MODE)
 
 
-def plan_catalogue() -> list[CatalogueEntry]:
+def plan_list_on_sale() -> list[CatalogueEntry]:
     """Every plan on sale, free first, then by the product's ``rank`` metadata."""
     products = (
         Product.objects.filter(active=True, livemode=_livemode())
@@ -93,7 +93,7 @@ def price_get_for_sale(*, price_id: str) -> tuple[Price, PlanLimits]:
     return price, plan
 
 
-def customer_for_user(*, user: User) -> Customer | None:
+def customer_get_for_user(*, user: User) -> Customer | None:
     return (
         Customer.objects.filter(subscriber=user, livemode=_livemode(), date_purged__isnull=True)
         .order_by("created")
@@ -101,7 +101,7 @@ def customer_for_user(*, user: User) -> Customer | None:
     )
 
 
-def subscriptions_for_user(*, user: User) -> QuerySet[Subscription]:
+def subscription_list_for_user(*, user: User) -> QuerySet[Subscription]:
     return (
         Subscription.objects.filter(customer__subscriber=user, livemode=_livemode())
         .select_related("customer")
@@ -113,20 +113,20 @@ def subscription_status(subscription: Subscription) -> str:
     return str(subscription.stripe_data.get("status") or "")
 
 
-def subscription_current_for_user(*, user: User) -> Subscription | None:
+def subscription_get_current_for_user(*, user: User) -> Subscription | None:
     """The subscription that decides the user's plan: the best status, then the newest."""
     best: Subscription | None = None
     best_rank = 99
-    for subscription in subscriptions_for_user(user=user):
+    for subscription in subscription_list_for_user(user=user):
         rank = _STATUS_ORDER.get(subscription_status(subscription), 9)
         if rank < best_rank:
             best, best_rank = subscription, rank
     return best
 
 
-def subscription_live_for_user(*, user: User) -> Subscription | None:
+def subscription_get_live_for_user(*, user: User) -> Subscription | None:
     """The user's subscription that still runs (may be changed, cancelled or resumed)."""
-    subscription = subscription_current_for_user(user=user)
+    subscription = subscription_get_current_for_user(user=user)
     if subscription is None or subscription_status(subscription) not in LIVE_STATUSES:
         return None
     return subscription
@@ -155,18 +155,18 @@ def subscription_plan(subscription: Subscription) -> PlanLimits | None:
     return plan_from_metadata(name=price.product.name, metadata=price.product.metadata)
 
 
-def invoices_for_user(*, user: User) -> QuerySet[Invoice]:
+def invoice_list_for_user(*, user: User) -> QuerySet[Invoice]:
     return Invoice.objects.filter(customer__subscriber=user, livemode=_livemode())
 
 
-def payment_method_for_user(*, user: User) -> dict[str, Any] | None:
+def payment_method_get_for_user(*, user: User) -> dict[str, Any] | None:
     """The card invoices are charged to: brand, last 4 and expiry, or None."""
-    customer = customer_for_user(user=user)
+    customer = customer_get_for_user(user=user)
     if customer is None:
         return None
     candidates: list[str] = []
     default_pm = (customer.stripe_data.get("invoice_settings") or {}).get("default_payment_method")
-    subscription = subscription_live_for_user(user=user)
+    subscription = subscription_get_live_for_user(user=user)
     if subscription is not None and subscription.stripe_data.get("default_payment_method"):
         candidates.append(stripe_id(subscription.stripe_data["default_payment_method"]))
     if default_pm:
@@ -188,7 +188,7 @@ def payment_method_for_user(*, user: User) -> dict[str, Any] | None:
 
 
 def invoice_get_for_user(*, user: User, invoice_id: str) -> Invoice:
-    invoice = invoices_for_user(user=user).filter(id=invoice_id).first()
+    invoice = invoice_list_for_user(user=user).filter(id=invoice_id).first()
     if invoice is None:
         raise NotFoundError("No such invoice.")
     return invoice

@@ -1,4 +1,4 @@
-"""Writes for billing: the Stripe customer, checkout, subscription changes, and the project's
+"""Writes for billing: the customer portal, subscription changes, and the project's
 own reactions to Stripe events (e-mails, grace periods, cache invalidation).
 
 Every outbound Stripe call goes through ``stripe_errors()`` so the client sees a 4xx/503 in the
@@ -9,39 +9,39 @@ database (``BillingNotification``, ``GracePeriod``), so duplicate or concurrent 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import stripe
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Customer, Subscription
 
 from accounts.models import User
-from billing.customers import customer_get_or_create
 from billing.entitlements import entitlements_for, entitlements_invalidate
-from billing.hooks import checkout_discounts_for
 from billing.models import BillingNotification, GracePeriod
+from billing.notifications import notification_claim, notification_email_enqueue
+from billing.plans import PlanLimits
 from billing.selectors import (
-    customer_for_user,
-    invoices_for_user,
+    customer_get_for_user,
+    invoice_list_for_user,
     price_get_for_sale,
     stripe_id,
-    subscription_current_for_user,
+    subscription_get_current_for_user,
+    subscription_get_live_for_user,
     subscription_item,
-    subscription_live_for_user,
+    subscription_list_for_user,
     subscription_plan,
     subscription_price_id,
     subscription_status,
-    subscriptions_for_user,
 )
 from billing.statuses import CHANGEABLE_STATUSES, GRACE_ENDING_STATUSES, LIVE_STATUSES
 from billing.stripe_client import stripe_errors
 from billing.tasks import customer_erase_remote
 from config.errors import ApplicationError, ConflictError, NotFoundError
-from outbox.services import email_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -49,55 +49,16 @@ logger = logging.getLogger(__name__)
 PRORATION_PREVIEW_MAX_AGE = timedelta(hours=1)
 
 
-# --- Checkout and portal -------------------------------------------------------------------------
+# --- Customer portal -------------------------------------------------------------------------
 
 
 def _absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-@transaction.atomic
-def checkout_session_create(*, user: User, price_id: str) -> str:
-    """Opens a Stripe Checkout Session (subscription mode) for a plan price; returns its URL.
-
-    Refuses an unknown price (404 ``unknown_price``) and a user who already has a running
-    subscription (409 ``already_subscribed``: they change plan instead). A plan with
-    ``trial_days`` gives a trial to users who never subscribed before. Discounts from
-    ``billing.hooks`` replace the promotion-code box (Stripe forbids both together).
-    """
-    price, plan = price_get_for_sale(price_id=price_id)
-    if subscription_live_for_user(user=user) is not None:
-        raise ConflictError(
-            "You already have a subscription. Change its plan from the billing page.",
-            code="already_subscribed",
-        )
-    customer = customer_get_or_create(user=user)
-    params: dict[str, Any] = {
-        "mode": "subscription",
-        "customer": customer.id,
-        "client_reference_id": str(user.pk),
-        "line_items": [{"price": price.id, "quantity": 1}],
-        "success_url": _absolute("/billing/success/?session_id={CHECKOUT_SESSION_ID}"),
-        "cancel_url": _absolute("/billing/pricing/"),
-        "metadata": {"user_id": str(user.pk), "plan": plan.code},
-        "subscription_data": {"metadata": {"user_id": str(user.pk), "plan": plan.code}},
-    }
-    trial_days = plan.trial_days or int((price.recurring or {}).get("trial_period_days") or 0)
-    if trial_days and not subscriptions_for_user(user=user).exists():
-        params["subscription_data"]["trial_period_days"] = trial_days
-    discounts = checkout_discounts_for(user)
-    if discounts:
-        params["discounts"] = discounts
-    else:
-        params["allow_promotion_codes"] = True
-    with stripe_errors():
-        session = stripe.checkout.Session.create(**params)
-    return str(session.url)
-
-
 def portal_session_create(*, user: User) -> str:
     """A Stripe customer portal session for the user's customer; returns its URL."""
-    customer = customer_for_user(user=user)
+    customer = customer_get_for_user(user=user)
     if customer is None:
         raise ConflictError("You have no billing account yet. Choose a plan first.", code="no_customer")
     with stripe_errors():
@@ -117,7 +78,7 @@ def _sync_subscription(data: Any, *, user: User) -> Subscription:
 
 
 def _running_subscription(*, user: User, action: str) -> Subscription:
-    subscription = subscription_live_for_user(user=user)
+    subscription = subscription_get_live_for_user(user=user)
     if subscription is None or subscription_status(subscription) not in CHANGEABLE_STATUSES:
         raise ConflictError(f"You have no active subscription to {action}.", code="not_active")
     return subscription
@@ -145,8 +106,26 @@ def subscription_resume(*, user: User) -> Subscription:
     return _sync_subscription(data, user=user)
 
 
-def _change_target(*, user: User, price_id: str) -> tuple[Subscription, dict[str, Any], str]:
-    price, _plan = price_get_for_sale(price_id=price_id)
+@dataclass(frozen=True)
+class _ChangeTarget:
+    subscription: Subscription
+    item: dict[str, Any]
+    price_id: str
+    # The trial rule of the pricing page (docs/billing.md, "Trials and plan changes"): a trial
+    # lasts only on a plan that offers one; moving to any other plan ends it now and charges.
+    ends_trial: bool
+
+
+def trial_continues_on(*, subscription: Subscription, plan: PlanLimits) -> bool:
+    """Whether a trialing subscription may stay on trial after moving to ``plan``: only when the
+    plan offers a trial at least as long as the one already granted (Pro, monthly or yearly)."""
+    data = subscription.stripe_data
+    start, end = int(data.get("trial_start") or 0), int(data.get("trial_end") or 0)
+    return plan.trial_days > 0 and end - start <= plan.trial_days * 86400
+
+
+def _change_target(*, user: User, price_id: str) -> _ChangeTarget:
+    price, plan = price_get_for_sale(price_id=price_id)
     subscription = _running_subscription(user=user, action="change")
     if subscription_price_id(subscription) == price.id:
         raise ConflictError(
@@ -155,36 +134,43 @@ def _change_target(*, user: User, price_id: str) -> tuple[Subscription, dict[str
     item = subscription_item(subscription)
     if not item.get("id"):
         raise ConflictError("This subscription cannot be changed here.", code="not_changeable")
-    return subscription, item, price.id
+    trialing = subscription_status(subscription) == "trialing"
+    ends_trial = trialing and not trial_continues_on(subscription=subscription, plan=plan)
+    return _ChangeTarget(subscription=subscription, item=item, price_id=price.id, ends_trial=ends_trial)
 
 
 def subscription_change_preview(*, user: User, price_id: str) -> dict[str, Any]:
     """What changing to ``price_id`` now would cost: the proration and the next invoice.
 
-    Returns ``proration_date``; confirming with it charges exactly the amount shown.
+    Returns ``proration_date``; confirming with it charges exactly the amount shown. With
+    ``ends_trial`` the trial stops on confirming and ``amount_due`` is charged at once.
     """
-    subscription, item, new_price = _change_target(user=user, price_id=price_id)
+    target = _change_target(user=user, price_id=price_id)
     proration_date = int(timezone.now().timestamp())
+    details: Any = {  # the SDK types this as a TypedDict; "trial_end" is optional in it
+        "items": [{"id": target.item["id"], "price": target.price_id}],
+        "proration_behavior": "create_prorations",
+        "proration_date": proration_date,
+    }
+    if target.ends_trial:
+        details["trial_end"] = "now"
     with stripe_errors():
         preview_obj = stripe.Invoice.create_preview(
-            customer=subscription.customer.id,
-            subscription=subscription.id,
-            subscription_details={
-                "items": [{"id": item["id"], "price": new_price}],
-                "proration_behavior": "create_prorations",
-                "proration_date": proration_date,
-            },
+            customer=target.subscription.customer.id,
+            subscription=target.subscription.id,
+            subscription_details=details,
         )
     preview = preview_obj.to_dict()
     lines = (preview.get("lines") or {}).get("data") or []
     proration = sum(int(line.get("amount") or 0) for line in lines if line.get("proration"))
     return {
-        "price_id": new_price,
+        "price_id": target.price_id,
         "currency": preview.get("currency") or "usd",
         "proration_amount": proration,
         "amount_due": int(preview.get("amount_due") or 0),
         "next_payment_attempt": preview.get("next_payment_attempt") or preview.get("period_end"),
         "proration_date": proration_date,
+        "ends_trial": target.ends_trial,
     }
 
 
@@ -192,9 +178,12 @@ def subscription_change_preview(*, user: User, price_id: str) -> dict[str, Any]:
 def subscription_change(*, user: User, price_id: str, proration_date: int | None = None) -> Subscription:
     """Moves the subscription to another plan price, prorating the rest of the period.
 
+    During a trial, a plan without a trial (see ``trial_continues_on``) ends the trial now and
+    charges the new price in full; a plan with one keeps the trial's end date.
+
     ``proration_date`` (from the preview, at most an hour old) makes the charge match the preview.
     """
-    subscription, item, new_price = _change_target(user=user, price_id=price_id)
+    target = _change_target(user=user, price_id=price_id)
     now = timezone.now()
     if proration_date is not None:
         when = datetime.fromtimestamp(proration_date, tz=timezone.get_current_timezone())
@@ -205,49 +194,44 @@ def subscription_change(*, user: User, price_id: str, proration_date: int | None
                 fields={"proration_date": ["Expired."]},
             )
     params: dict[str, Any] = {
-        "items": [{"id": item["id"], "price": new_price}],
+        "items": [{"id": target.item["id"], "price": target.price_id}],
         "proration_behavior": "create_prorations",
     }
     if proration_date is not None:
         params["proration_date"] = proration_date
+    if target.ends_trial:
+        # The new plan has no trial: it starts now and is paid now; a declined card refuses
+        # the change (402) and leaves the trial as it was.
+        params.update(trial_end="now", payment_behavior="error_if_incomplete")
     with stripe_errors():
-        data = stripe.Subscription.modify(subscription.id, **params)
+        data = stripe.Subscription.modify(target.subscription.id, **params)
     return _sync_subscription(data, user=user)
 
 
 # --- Reactions to Stripe events (called by billing.webhooks) ----------------------------------------
 
 
-def user_for_customer(customer: Customer | None) -> User | None:
+def user_get_for_customer(customer: Customer | None) -> User | None:
     if customer is None:
         return None
     return customer.subscriber
 
 
-def _record_once(*, kind: str, stripe_object_id: str, user: User) -> bool:
-    """Claims the unique key of a side effect; False when it was already taken."""
-    try:
-        with transaction.atomic():
-            BillingNotification.objects.create(kind=kind, stripe_object_id=stripe_object_id, user=user)
-    except IntegrityError:
-        return False
-    return True
-
-
-def _send_email_on_commit(*, user: User, template: str, context: dict[str, Any]) -> None:
-    """Records the e-mail in the outbox in the caller's transaction (with the once-only claim):
-    it is delivered after commit, retried until the SMTP server accepts it."""
-    ctx = {"user": user, "site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
-    email_enqueue(to=user.email, template=f"billing/email/{template}", context=ctx)
-
-
 @transaction.atomic
 def subscription_changed(*, subscription: Subscription) -> None:
     """A subscription changed in Stripe: drop cached entitlements, end a grace period once paid."""
-    user = user_for_customer(subscription.customer)
+    user = user_get_for_customer(subscription.customer)
     status = subscription_status(subscription)
     if status in GRACE_ENDING_STATUSES:
         GracePeriod.objects.filter(subscription_id=subscription.id).delete()
+    plan = subscription_plan(subscription)
+    if status == "trialing" and plan is not None and plan.trial_days == 0:
+        # Moved to a plan without a trial elsewhere (the customer portal, the dashboard): the
+        # pricing page's rule holds there too, the trial ends and the plan is charged now.
+        # (A longer trial on a plan that has one is left alone: staff may have granted it.)
+        with stripe_errors():
+            data = stripe.Subscription.modify(subscription.id, trial_end="now")
+        subscription = Subscription.sync_from_stripe_data(data)
     if user is not None:
         entitlements_invalidate(user_id=user.pk)
 
@@ -255,18 +239,18 @@ def subscription_changed(*, subscription: Subscription) -> None:
 @transaction.atomic
 def trial_ending_notify(*, subscription: Subscription) -> bool:
     """E-mails the user once per trial that their trial ends soon. True when sent."""
-    user = user_for_customer(subscription.customer)
+    user = user_get_for_customer(subscription.customer)
     trial_end = subscription.stripe_data.get("trial_end")
     if user is None or not trial_end or subscription_status(subscription) != "trialing":
         return False
-    if not _record_once(
+    if not notification_claim(
         kind=BillingNotification.Kind.TRIAL_ENDING,
         stripe_object_id=f"{subscription.id}:{trial_end}",
         user=user,
     ):
         return False
     plan = subscription_plan(subscription)
-    _send_email_on_commit(
+    notification_email_enqueue(
         user=user,
         template="trial_ending",
         context={"trial_end": subscription.trial_end, "plan_name": plan.name if plan else "your plan"},
@@ -277,7 +261,7 @@ def trial_ending_notify(*, subscription: Subscription) -> bool:
 @transaction.atomic
 def payment_failed_record(*, invoice_id: str, subscription_id: str | None, customer: Customer | None) -> bool:
     """A payment failed: start the grace period (first failure only) and e-mail once per invoice."""
-    user = user_for_customer(customer)
+    user = user_get_for_customer(customer)
     if user is None:
         return False
     if subscription_id:
@@ -286,9 +270,11 @@ def payment_failed_record(*, invoice_id: str, subscription_id: str | None, custo
             defaults={"user": user, "invoice_id": invoice_id, "started_at": timezone.now()},
         )
     entitlements_invalidate(user_id=user.pk)
-    if not _record_once(kind=BillingNotification.Kind.PAYMENT_FAILED, stripe_object_id=invoice_id, user=user):
+    if not notification_claim(
+        kind=BillingNotification.Kind.PAYMENT_FAILED, stripe_object_id=invoice_id, user=user
+    ):
         return False
-    _send_email_on_commit(
+    notification_email_enqueue(
         user=user,
         template="payment_failed",
         context={
@@ -300,56 +286,59 @@ def payment_failed_record(*, invoice_id: str, subscription_id: str | None, custo
 
 
 @transaction.atomic
-def invoice_paid_record(*, subscription_id: str | None, customer: Customer | None) -> None:
-    """An invoice was paid: the grace period of its subscription (if any) ends."""
+def invoice_paid_record(
+    *, subscription_id: str | None, customer: Customer | None, invoice: dict[str, Any] | None = None
+) -> None:
+    """An invoice was paid: the grace period of its subscription (if any) ends, and the user
+    gets a receipt with the invoice link once per invoice that took money (a trial's $0
+    invoice charges nothing and gets none)."""
     if subscription_id:
         GracePeriod.objects.filter(subscription_id=subscription_id).delete()
-    user = user_for_customer(customer)
-    if user is not None:
-        entitlements_invalidate(user_id=user.pk)
-
-
-@transaction.atomic
-def checkout_completed_link(*, session_data: dict[str, Any]) -> User | None:
-    """Links a completed Checkout Session's customer and subscription to the user who opened it.
-
-    The user comes from ``client_reference_id`` (set by ``checkout_session_create``); the
-    subscription is synced now so the success page does not wait for its own event, which may
-    arrive later than this one.
-    """
-    ref = str(session_data.get("client_reference_id") or "")
-    user = User.objects.filter(pk=int(ref)).first() if ref.isdigit() else None
-    customer_id = stripe_id(session_data.get("customer"))
-    subscription_id = stripe_id(session_data.get("subscription"))
-    if user is None or not customer_id:
-        return None
-    customer = Customer.objects.filter(id=customer_id).first()
-    if customer is None:
-        with stripe_errors():
-            customer = Customer.sync_from_stripe_data(stripe.Customer.retrieve(customer_id))
-    if customer.subscriber_id is None:
-        customer.subscriber = user
-        customer.save(update_fields=["subscriber"])
-    elif customer.subscriber_id != user.pk:
-        logger.warning("Checkout session %s: customer belongs to another user", session_data.get("id"))
-        return None
-    if subscription_id and not Subscription.objects.filter(id=subscription_id).exists():
-        Subscription.sync_from_stripe_data(stripe.Subscription.retrieve(subscription_id))
+    user = user_get_for_customer(customer)
+    if user is None:
+        return
     entitlements_invalidate(user_id=user.pk)
-    return user
+    if invoice is not None:
+        receipt_send(user=user, invoice=invoice)
+
+
+def receipt_send(*, user: User, invoice: dict[str, Any]) -> bool:
+    """E-mails the receipt of a paid invoice once (``invoice.paid`` and
+    ``invoice.payment_succeeded`` both arrive for one payment). True when queued now."""
+    amount = int(invoice.get("amount_paid") or 0)
+    if invoice.get("status") != "paid" or amount <= 0:
+        return False
+    invoice_id = stripe_id(invoice)
+    if not notification_claim(
+        kind=BillingNotification.Kind.PAYMENT_RECEIVED, stripe_object_id=invoice_id, user=user
+    ):
+        return False
+    notification_email_enqueue(
+        user=user,
+        template="payment_received",
+        dedupe_key=f"billing:receipt:{invoice_id}",
+        context={
+            "amount": amount / 100,
+            "currency": str(invoice.get("currency") or "usd").upper(),
+            "number": invoice.get("number") or "",
+            "invoice_url": invoice.get("hosted_invoice_url") or _absolute("/billing/"),
+            "billing_url": _absolute("/billing/"),
+        },
+    )
+    return True
 
 
 @transaction.atomic
 def refund_notify(*, charge_id: str, amount_refunded: int, currency: str, customer: Customer | None) -> bool:
     """E-mails the user once per refunded amount of a charge."""
-    user = user_for_customer(customer)
+    user = user_get_for_customer(customer)
     if user is None or amount_refunded <= 0:
         return False
-    if not _record_once(
+    if not notification_claim(
         kind=BillingNotification.Kind.REFUNDED, stripe_object_id=f"{charge_id}:{amount_refunded}", user=user
     ):
         return False
-    _send_email_on_commit(
+    notification_email_enqueue(
         user=user,
         template="refunded",
         context={"amount": amount_refunded / 100, "currency": currency.upper()},
@@ -363,7 +352,7 @@ def refund_notify(*, charge_id: str, amount_refunded: int, currency: str, custom
 def billing_export(user: User) -> dict[str, Any]:
     """The user's plan, subscriptions and invoices, for their data export."""
     subscriptions = []
-    for s in subscriptions_for_user(user=user):
+    for s in subscription_list_for_user(user=user):
         plan = subscription_plan(s)
         subscriptions.append(
             {
@@ -386,7 +375,7 @@ def billing_export(user: User) -> dict[str, Any]:
             "status": i.stripe_data.get("status"),
             "hosted_invoice_url": i.stripe_data.get("hosted_invoice_url"),
         }
-        for i in invoices_for_user(user=user).order_by("-created")
+        for i in invoice_list_for_user(user=user).order_by("-created")
     ]
     return {"plan": entitlements_for(user=user).plan, "subscriptions": subscriptions, "invoices": invoices}
 
@@ -420,8 +409,8 @@ def billing_erase(user: User) -> None:
     entitlements_invalidate(user_id=user.pk)
 
 
-def subscription_for_user_or_404(*, user: User) -> Subscription:
-    subscription = subscription_current_for_user(user=user)
+def subscription_get_for_user(*, user: User) -> Subscription:
+    subscription = subscription_get_current_for_user(user=user)
     if subscription is None:
         raise NotFoundError("You have no subscription.", code="no_subscription")
     return subscription

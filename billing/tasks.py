@@ -8,6 +8,7 @@ from contextlib import suppress
 import stripe
 from celery import shared_task
 
+from billing.dunning import dunning_notices_send as dunning_notices_queue
 from billing.reconcile import reconcile
 from billing.stripe_client import configure
 
@@ -54,6 +55,14 @@ def billing_reconcile() -> int:
     Safe to run twice: a second run finds nothing to fix. Returns the number of differences.
     """
     report = reconcile()
-    for line in report:
+    for line in report.fixed:
         logger.warning("billing reconcile fixed: %s", line)
-    return len(report)
+    for line in report.gone:
+        logger.error("billing reconcile: %s", line)
+    return len(report.fixed)
+
+
+@shared_task
+def dunning_notices_send() -> int:
+    """Hourly: the dunning reminders and final notices now due (``billing.dunning``)."""
+    return dunning_notices_queue()

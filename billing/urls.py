@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.billing_settings, name="settings"),
     path("pricing/", views.pricing, name="pricing"),
     path("subscribe/", views.subscribe, name="subscribe"),
+    path("checkout/cancel/", views.checkout_cancel, name="checkout-cancel"),
     path("success/", views.success, name="success"),
     path("cancel/", views.cancel, name="cancel"),
     path("resume/", views.resume, name="resume"),

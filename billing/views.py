@@ -12,10 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import request_user
-from billing import presenters, selectors, services
+from billing import checkout, presenters, selectors, services
 from billing.entitlements import entitlements_for
 from billing.forms import ChangeConfirmForm, PriceForm
 from billing.statuses import PAID_STATUSES
@@ -26,20 +28,51 @@ class _SeeOther(HttpResponseRedirect):
     status_code = 303
 
 
+def _chosen_price(price_id: str) -> Any:
+    """The plan price a visitor picked before signing up (``?plan=``), or None."""
+    if not price_id:
+        return None
+    try:
+        return selectors.price_get_for_sale(price_id=price_id[:255])[0]
+    except ApplicationError:
+        return None
+
+
 @require_GET
 def pricing(request: HttpRequest) -> HttpResponse:
+    """The plans. A paid plan's button remembers the choice through sign-up (``?plan=<price>``
+    carried in ``next``), so the new account lands here with that plan's checkout one click away."""
+    chosen = _chosen_price(request.GET.get("plan", ""))
     interval = "year" if request.GET.get("interval") == "year" else "month"
+    if chosen is not None and "interval" not in request.GET:
+        interval = (chosen.recurring or {}).get("interval") or interval
     signed_in = request.user.is_authenticated
     current = entitlements_for(user=request_user(request)).plan if signed_in else ""
-    subscription = selectors.subscription_live_for_user(user=request_user(request)) if signed_in else None
+    subscription = selectors.subscription_get_live_for_user(user=request_user(request)) if signed_in else None
     plans = []
-    for entry in selectors.plan_catalogue():
+    for entry in selectors.plan_list_on_sale():
         price = entry.yearly if interval == "year" else entry.monthly
-        plans.append({"entry": entry, "price": price, "is_current": entry.plan.code == current})
+        back = f"{reverse('billing:pricing')}?{urlencode({'plan': price.id})}" if price else ""
+        plans.append(
+            {
+                "entry": entry,
+                "price": price,
+                "is_current": entry.plan.code == current,
+                "is_chosen": chosen is not None and price is not None and price.id == chosen.id,
+                "signup_url": f"{reverse('account_signup')}?{urlencode({'next': back})}",
+                "login_url": f"{reverse('account_login')}?{urlencode({'next': back})}",
+            }
+        )
+    chosen_row = next((row for row in plans if row["is_chosen"]), None)
     return render(
         request,
         "billing/pricing.html",
-        {"plans": plans, "interval": interval, "has_subscription": subscription is not None},
+        {
+            "plans": plans,
+            "interval": interval,
+            "has_subscription": subscription is not None,
+            "chosen": chosen_row if signed_in and subscription is None else None,
+        },
     )
 
 
@@ -51,29 +84,68 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a plan.")
         return redirect("billing:pricing")
     try:
-        url = services.checkout_session_create(
+        url = checkout.checkout_session_create(
             user=request_user(request), price_id=form.cleaned_data["price_id"]
         )
     except ApplicationError as exc:
         messages.error(request, exc.message)
+        if exc.code == "checkout_in_progress":
+            return redirect(f"{reverse('billing:pricing')}?checkout=in_progress")
         return redirect("billing:pricing")
     return _SeeOther(url)
 
 
+@login_required
+@require_POST
+def checkout_cancel(request: HttpRequest) -> HttpResponse:
+    """Cancels the checkout left open in another tab, so another plan can be chosen."""
+    try:
+        checkout.checkout_sessions_expire(user=request_user(request))
+        messages.success(request, "The other checkout was cancelled. Choose your plan.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("billing:pricing")
+
+
+# Seconds between the success page's polls: quick at first (the webhook usually lands within
+# seconds), then slower; past SUCCESS_LATE_AFTER seconds the page says what to do.
+SUCCESS_POLL_DELAYS = (2, 2, 3, 4, 6, 8, 10, 15, 15)
+SUCCESS_POLL_SLOWEST = 30
+SUCCESS_LATE_AFTER = 60
+
+
 def _success_context(request: HttpRequest) -> dict[str, Any]:
-    summary = presenters.subscription_summary(user=request_user(request))
+    user = request_user(request)
+    session_id = request.GET.get("session_id", "")[:255]
+    summary = presenters.subscription_summary(user=user)
+    if (summary is None or summary["status"] not in PAID_STATUSES) and session_id:
+        # The webhook may be late or lost: ask Stripe about this checkout ourselves.
+        try:
+            if checkout.checkout_session_confirm(user=user, session_id=session_id):
+                summary = presenters.subscription_summary(user=user)
+        except ApplicationError:
+            pass  # Stripe unreachable: keep polling, the next poll asks again
     ready = summary is not None and summary["status"] in PAID_STATUSES
+    raw_attempt = request.GET.get("attempt", "")
+    attempt = min(int(raw_attempt), 1000) if raw_attempt.isdigit() else 0
+    delays = [*SUCCESS_POLL_DELAYS, *[SUCCESS_POLL_SLOWEST] * max(0, attempt - len(SUCCESS_POLL_DELAYS) + 1)]
+    query = urlencode({"session_id": session_id, "attempt": str(attempt + 1)})
     return {
         "summary": summary,
         "ready": ready,
         "failed": summary is not None and summary["status"] == "incomplete",
+        "poll_url": f"{reverse('billing:success')}?{query}",
+        "poll_delay": delays[attempt],
+        "late": sum(delays[:attempt]) >= SUCCESS_LATE_AFTER,
     }
 
 
 @login_required
 @require_GET
 def success(request: HttpRequest) -> HttpResponse:
-    """Shows what the webhooks recorded; the redirect from Checkout proves nothing by itself."""
+    """Shows the subscription once Stripe confirms it (by webhook, or asked directly with the
+    ``session_id`` Checkout put in the URL); the redirect from Checkout proves nothing by itself.
+    Polls with back-off and, after a minute, says what to do."""
     template = "billing/_success_status.html" if request.htmx else "billing/success.html"  # type: ignore[attr-defined]  # set by django-htmx middleware
     return render(request, template, _success_context(request))
 

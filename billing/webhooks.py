@@ -15,7 +15,7 @@ from typing import Any
 from djstripe.models import Charge, Customer, Event, Invoice, Subscription
 from djstripe.signals import WEBHOOK_SIGNALS
 
-from billing import services
+from billing import checkout, services
 from billing.entitlements import entitlements_invalidate, entitlements_invalidate_all
 from billing.selectors import stripe_id
 
@@ -77,7 +77,9 @@ def on_invoice_payment_failed(sender: Any, event: Event, **kwargs: Any) -> None:
 
 def on_invoice_paid(sender: Any, event: Event, **kwargs: Any) -> None:
     _invoice_id, subscription_id, customer = _invoice_parts(event)
-    services.invoice_paid_record(subscription_id=subscription_id, customer=customer)
+    services.invoice_paid_record(
+        subscription_id=subscription_id, customer=customer, invoice=_invoice_data(event)
+    )
 
 
 def on_invoice_other(sender: Any, event: Event, **kwargs: Any) -> None:
@@ -95,7 +97,7 @@ def on_payment_intent(sender: Any, event: Event, **kwargs: Any) -> None:
 def on_checkout_completed(sender: Any, event: Event, **kwargs: Any) -> None:
     payload = event_object(event)
     if payload.get("mode") == "subscription":
-        services.checkout_completed_link(session_data=payload)
+        checkout.checkout_completed_link(session_data=payload)
 
 
 def on_customer_changed(sender: Any, event: Event, **kwargs: Any) -> None:

@@ -199,6 +199,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "outbox-send-due": {"task": "outbox.tasks.email_send_due", "schedule": 60.0},
     "billing-reconcile": {"task": "billing.tasks.billing_reconcile", "schedule": crontab(hour=3, minute=20)},
+    "billing-dunning-notices": {"task": "billing.tasks.dunning_notices_send", "schedule": crontab(minute=5)},
     "integrations-api-key-expiry-warnings": {
         "task": "integrations.tasks.api_key_expiry_warnings_send",
         "schedule": crontab(minute=15),
@@ -610,6 +611,10 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 
 # --- Product settings -------------------------------------------------------------------------
 BILLING_GRACE_PERIOD_DAYS = env.int("BILLING_GRACE_PERIOD_DAYS", default=7)
+# Dunning e-mails (billing/dunning.py): a reminder this long before each Stripe retry, and a
+# final notice this long before the grace period ends.
+BILLING_DUNNING_REMINDER_HOURS = env.int("BILLING_DUNNING_REMINDER_HOURS", default=24)
+BILLING_DUNNING_FINAL_NOTICE_HOURS = env.int("BILLING_DUNNING_FINAL_NOTICE_HOURS", default=48)
 REFERRAL_COOKIE_DAYS = env.int("REFERRAL_COOKIE_DAYS", default=30)
 REFERRAL_ATTRIBUTION = env.str("REFERRAL_ATTRIBUTION", default="first")  # "first" or "last" touch
 REFERRAL_APPLY_WINDOW_DAYS = env.int("REFERRAL_APPLY_WINDOW_DAYS", default=14)

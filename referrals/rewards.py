@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from billing.coupons import coupon_ensure
 from billing.credits import balance_credit_grant, balance_credit_reverse
-from billing.selectors import card_fingerprints_list_for_user, subscriptions_for_user
+from billing.selectors import card_fingerprints_list_for_user, subscription_list_for_user
 from config.errors import ApplicationError, ConflictError
 from referrals.models import Referral, Reward
 from referrals.selectors import invoice_paid_before_exists
@@ -138,7 +138,7 @@ def referral_checkout_discounts(user: User) -> list[dict[str, Any]]:
     referral = Referral.objects.filter(referred=user, status=Referral.Status.SIGNED_UP).first()
     if referral is None or referral.converted_at is not None:
         return []
-    if subscriptions_for_user(user=user).exists():
+    if subscription_list_for_user(user=user).exists():
         return []
     return [{"coupon": referral_coupon_ensure()}]
 

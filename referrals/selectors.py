@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 
 from accounts.models import User
-from billing.selectors import invoices_for_user
+from billing.selectors import invoice_list_for_user
 from referrals.models import Click, Referral, Reward
 
 
@@ -103,11 +103,11 @@ def invoice_paid_before_exists(*, user: User, invoice_id: str = "") -> bool:
     handler runs (webhooks.py).
     """
     paid = (
-        invoices_for_user(user=user)
+        invoice_list_for_user(user=user)
         .filter(stripe_data__status="paid", stripe_data__amount_paid__gt=0)
         .exclude(id=invoice_id)
     )
-    this = invoices_for_user(user=user).filter(id=invoice_id).values_list("created", flat=True).first()
+    this = invoice_list_for_user(user=user).filter(id=invoice_id).values_list("created", flat=True).first()
     if this is not None:
         paid = paid.filter(created__lt=this)
     return paid.exists()

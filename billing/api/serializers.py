@@ -85,6 +85,10 @@ class RedirectOutputSerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
+class CheckoutExpireOutputSerializer(serializers.Serializer):
+    expired = serializers.IntegerField(help_text="How many open checkouts were cancelled.")
+
+
 class CheckoutSessionInputSerializer(serializers.Serializer):
     price_id = serializers.CharField(max_length=255)
 
@@ -108,3 +112,6 @@ class ChangePreviewOutputSerializer(serializers.Serializer):
     amount_due = serializers.IntegerField(help_text="Total of the next invoice with the change.")
     next_payment_attempt = serializers.IntegerField(allow_null=True)
     proration_date = serializers.IntegerField()
+    ends_trial = serializers.BooleanField(
+        help_text="The change ends your free trial now: `amount_due` is charged at once."
+    )

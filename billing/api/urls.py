@@ -12,6 +12,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("subscription/resume/", views.SubscriptionResumeApi.as_view(), name="subscription-resume"),
     path("subscription/change/", views.SubscriptionChangeApi.as_view(), name="subscription-change"),
     path("checkout-session/", views.CheckoutSessionCreateApi.as_view(), name="checkout-session"),
+    path(
+        "checkout-session/expire/", views.CheckoutSessionExpireApi.as_view(), name="checkout-session-expire"
+    ),
     path("portal-session/", views.PortalSessionCreateApi.as_view(), name="portal-session"),
     path("invoices/", views.InvoiceListApi.as_view(), name="invoices"),
     path("payment-method/", views.PaymentMethodDetailApi.as_view(), name="payment-method"),

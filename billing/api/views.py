@@ -20,9 +20,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import request_user
-from billing import presenters, selectors, services
+from billing import checkout, presenters, selectors, services
 from billing.api.serializers import (
     ChangePreviewOutputSerializer,
+    CheckoutExpireOutputSerializer,
     CheckoutSessionInputSerializer,
     EntitlementsOutputSerializer,
     InvoiceOutputSerializer,
@@ -69,7 +70,7 @@ def plans_out(*, current: str) -> list[dict[str, Any]]:
             "yearly": _price_out(entry.yearly),
             "is_current": entry.plan.code == current,
         }
-        for entry in selectors.plan_catalogue()
+        for entry in selectors.plan_list_on_sale()
     ]
 
 
@@ -117,14 +118,17 @@ class CheckoutSessionCreateApi(APIView):
         summary="Start a checkout",
         description=(
             "Session only (API keys cannot subscribe). Redirect the browser to `url`. "
-            "404 `unknown_price`; 409 `already_subscribed` (change plan instead)."
+            "An open checkout for the same price is returned again (one checkout at a time). "
+            "404 `unknown_price`; 409 `already_subscribed` (change plan instead) or "
+            "`checkout_in_progress` (another price's checkout is open: finish it, or cancel it "
+            "with `POST /api/v1/billing/checkout-session/expire/`)."
         ),
         request=CheckoutSessionInputSerializer,
         responses={
             201: RedirectOutputSerializer,
             400: api_error("Invalid input."),
             404: api_error("Unknown price."),
-            409: api_error("Already subscribed."),
+            409: api_error("Already subscribed, or another checkout is open."),
             **AUTH_ERRORS,
             **STRIPE_ERRORS,
         },
@@ -132,10 +136,27 @@ class CheckoutSessionCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = CheckoutSessionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        url = services.checkout_session_create(
+        url = checkout.checkout_session_create(
             user=request_user(request), price_id=data.validated_data["price_id"]
         )
         return Response({"url": url}, status=status.HTTP_201_CREATED)
+
+
+class CheckoutSessionExpireApi(APIView):
+    """Cancels the user's open checkouts, so another plan can be chosen."""
+
+    required_scopes = SCOPES
+
+    @extend_schema(
+        operation_id="billing_checkout_session_expire",
+        summary="Cancel open checkouts",
+        description="Session only. Expires every open Checkout Session of yours; `expired` says how many.",
+        request=None,
+        responses={200: CheckoutExpireOutputSerializer, **AUTH_ERRORS, **STRIPE_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        expired = checkout.checkout_sessions_expire(user=request_user(request))
+        return Response(CheckoutExpireOutputSerializer({"expired": expired}).data)
 
 
 class PortalSessionCreateApi(APIView):
@@ -267,7 +288,7 @@ class InvoiceListApi(GenericAPIView):
     serializer_class = InvoiceOutputSerializer
 
     def get_queryset(self) -> Any:
-        return selectors.invoices_for_user(user=request_user(self.request))
+        return selectors.invoice_list_for_user(user=request_user(self.request))
 
     @extend_schema(
         operation_id="billing_invoices_list",
@@ -293,7 +314,7 @@ class PaymentMethodDetailApi(APIView):
         responses={200: PaymentMethodOutputSerializer, 404: api_error("No card on file."), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        method = selectors.payment_method_for_user(user=request_user(request))
+        method = selectors.payment_method_get_for_user(user=request_user(request))
         if method is None:
             raise NotFoundError("You have no card on file.", code="no_payment_method")
         return Response(PaymentMethodOutputSerializer(method).data)

@@ -8,7 +8,7 @@ from django import template
 from django.core.cache import cache
 
 from accounts.models import User
-from billing.selectors import subscription_current_for_user, subscription_status
+from billing.selectors import subscription_get_current_for_user, subscription_status
 from billing.statuses import GRACE_STATUS
 
 register = template.Library()
@@ -36,7 +36,7 @@ def _past_due(user_id: int) -> bool:
     cached = cache.get(key)
     if cached is None:
         user = User(pk=user_id)
-        subscription = subscription_current_for_user(user=user)
+        subscription = subscription_get_current_for_user(user=user)
         cached = bool(subscription is not None and subscription_status(subscription) == GRACE_STATUS)
         cache.set(key, cached, 300)
     return bool(cached)

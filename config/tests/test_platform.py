@@ -76,6 +76,7 @@ def test_beat_runs_every_periodic_task_and_each_one_exists():
     app.loader.import_default_modules()  # what `celery beat` does first: autodiscovers tasks modules
     schedule = app.conf.beat_schedule
     assert set(schedule) == {
+        "billing-dunning-notices",
         "billing-reconcile",
         "billing-webhook-events-sweep",
         "billing-webhook-invalid-prune",

@@ -36,16 +36,16 @@ def _referred_user_via_link(referrer: User, n: int = 1) -> tuple[User, APIClient
 
 
 def _balance(user: User) -> int:
-    from billing.selectors import customer_for_user
+    from billing.selectors import customer_get_for_user
 
-    customer = customer_for_user(user=user)
+    customer = customer_get_for_user(user=user)
     return int(stripe.Customer.retrieve(customer.id).balance) if customer else 0
 
 
 def _paid_invoice(user: User) -> dict:
-    from billing.selectors import customer_for_user
+    from billing.selectors import customer_get_for_user
 
-    invoices = stripe.Invoice.list(customer=customer_for_user(user=user).id).data
+    invoices = stripe.Invoice.list(customer=customer_get_for_user(user=user).id).data
     return next(i for i in invoices if i.status == "paid" and i.amount_paid > 0)
 
 
@@ -211,9 +211,9 @@ def test_coupon_is_created_once(billing, settings):
 
 
 def _referrer_balance_transactions(user: User) -> list[int]:
-    from billing.selectors import customer_for_user
+    from billing.selectors import customer_get_for_user
 
-    customer = customer_for_user(user=user)
+    customer = customer_get_for_user(user=user)
     return [t.amount for t in stripe.Customer.list_balance_transactions(customer.id).data] if customer else []
 
 

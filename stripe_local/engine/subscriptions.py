@@ -119,19 +119,21 @@ class SubscriptionsMixin(InvoicesMixin):
             },
         )
 
-    def renew(self, sub: Obj) -> None:
-        """The current period ended: cancel, end the trial or start the next period and charge."""
+    def renew(self, sub: Obj) -> StripeError | None:
+        """The current period ended: cancel, end the trial or start the next period and charge.
+
+        Returns the charge's error when the new period's invoice could not be paid."""
         end = sub["current_period_end"]
         if sub["cancel_at"] is not None and sub["cancel_at"] <= end:
             self.cancel_subscription(sub, at=sub["cancel_at"])
-            return
+            return None
         trial_ending = sub["status"] == "trialing"
         if trial_ending:
             customer = self.get("customer", sub["customer"])
             behaviour = sub["trial_settings"]["end_behavior"]["missing_payment_method"]
             if not self.default_payment_method(customer, sub) and behaviour == "cancel":
                 self.cancel_subscription(sub, at=end, reason="payment_failed")
-                return
+                return None
         period = (end, self.period_end(sub, end))
         invoice, error = self.invoice_subscription(sub, billing_reason="subscription_cycle", period=period)
         status = sub["status"]
@@ -149,6 +151,7 @@ class SubscriptionsMixin(InvoicesMixin):
                 "latest_invoice": invoice["id"],
             },
         )
+        return error
 
     def after_invoice_paid(self, invoice: Obj) -> None:
         """A late payment brings an incomplete/past_due/unpaid subscription back to active."""

@@ -62,6 +62,9 @@ def preview(e: Engine, p: Obj, *, items_key: str, proration_key: str, date_key: 
                     sub, old_item, new_price, quantity, proration_date=when, store=False
                 ):
                     extra_lines.extend(e.item_lines([ii], None))
+    if details.get("trial_end") == "now" and sub["status"] == "trialing":
+        # Ending the trial now: the next invoice is the new period's, due at once.
+        sub = {**copy.deepcopy(sub), "current_period_end": e.now}
     return e.preview_invoice(sub, items=items, extra_lines=extra_lines)
 
 

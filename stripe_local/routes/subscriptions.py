@@ -8,7 +8,7 @@ from typing import Any
 
 from ..engine import Engine, Obj, StripeError, not_found
 from ..params import ParamError, as_bool, as_dict, as_int, as_list, require
-from ._common import LIST, allow, created_filter, metadata_update, route, search
+from ._common import LIST, allow, created_filter, json_roundtrip, metadata_update, route, search
 
 SUB_COMMON = "metadata default_payment_method description coupon promotion_code discounts cancel_at_period_end cancel_at trial_end proration_behavior payment_behavior collection_method days_until_due off_session payment_settings trial_settings billing_cycle_anchor default_tax_rates automatic_tax add_invoice_items"
 
@@ -469,9 +469,21 @@ def subscriptions_update(e: Engine, p: Obj, sub_id: str) -> Obj:  # noqa: C901, 
             )
             e.m(sub_id).pop("trial_will_end_sent", None)
     pm_id = changes.get("default_payment_method")
+    ending_trial = p.get("trial_end") == "now" and sub["status"] == "trialing"
+    # Stripe's error_if_incomplete: a declined charge refuses the whole update (402), unchanged.
+    saved = json_roundtrip(e.snapshot()) if p.get("payment_behavior") == "error_if_incomplete" else None
     e.set_subscription(sub, changes)
-    if "trial_end" in p and p["trial_end"] == "now" and sub["status"] == "trialing":
-        e.renew(sub)
+    if ending_trial:
+        error = e.renew(sub)
+        if error is not None and saved is not None:
+            e.counters, e.objects, e.meta, e.events, e.deliveries = (
+                saved["counters"],
+                saved["objects"],
+                saved["meta"],
+                saved["events"],
+                saved["deliveries"],
+            )
+            raise error
     elif reset_anchor:
         period = (e.now, 0)
         sub["billing_cycle_anchor"] = e.now

@@ -14,6 +14,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = reconcile()
-        for line in report:
+        for line in report.fixed:
             self.stdout.write(line)
-        self.stdout.write(f"{len(report)} difference(s) fixed.")
+        for line in report.gone:
+            self.stdout.write(line)
+        self.stdout.write(f"{len(report.fixed)} difference(s) fixed.")
+        if report.gone:
+            self.stdout.write(f"{len(report.gone)} local row(s) whose Stripe object is gone.")
