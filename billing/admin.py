@@ -56,6 +56,11 @@ class BillingStripeAdmin(ReadOnlyAdminMixin, StripeModelAdmin):
     def get_list_filter(self, request: HttpRequest) -> Any:
         return (*self.filters, "livemode")
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        # dj-stripe's queryset already has a select_related, so the changelist would skip
+        # ``list_select_related``: applied here, or every row costs queries.
+        return super().get_queryset(request).select_related(*(self.list_select_related or ()))
+
     def has_export_billing_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(PERM + "export_billing")
 
