@@ -11,6 +11,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from billing.unavailable import unavailable_urls
 from config.views import favicon, healthz
 from referrals.views import ReferralSignupView
 
@@ -29,7 +30,10 @@ handler500 = "config.http_errors.server_error"
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("social.api.urls")),
-    path("billing/", include("billing.api.urls")),
+    path(
+        "billing/",
+        include("billing.api.urls" if settings.BILLING_ENABLED else unavailable_urls("billing.api.urls")),
+    ),
     path("referrals/", include("referrals.api.urls")),
     path("", include("integrations.api.urls")),
 ]
@@ -58,9 +62,12 @@ urlpatterns = [
         csp_update(_DOCS_CSP)(SpectacularRedocView.as_view(url_name="api-schema")),
         name="api-redoc",
     ),
-    path("stripe/", include("djstripe.urls", namespace="djstripe")),
+    # Without billing (BILLING_ENABLED=0) there is no webhook URL at all.
+    *([path("stripe/", include("djstripe.urls", namespace="djstripe"))] if settings.BILLING_ENABLED else []),
     path("settings/", include("accounts.urls")),
-    path("billing/", include("billing.urls")),
+    path(
+        "billing/", include("billing.urls" if settings.BILLING_ENABLED else unavailable_urls("billing.urls"))
+    ),
     path("settings/api-keys/", include("integrations.urls")),
     path("", include("referrals.urls")),
     path("", include("social.urls")),
