@@ -48,6 +48,7 @@ ROLES: dict[str, list[str]] = {
         "mfa.delete_authenticator",
         "outbox.retry_outboundemail",
         "accounts.export_csv",
+        "billing.resync_customer",
     ],
     "Moderation": [
         "accounts.view_user",
@@ -90,5 +91,13 @@ ROLES: dict[str, list[str]] = {
         REVIEW_REFERRAL_PERMISSION,
         REVERSE_REWARD_PERMISSION,
         "accounts.export_csv",
+        # Staff money actions (billing.StaffBillingAction; granted by billing's migration 0004).
+        "billing.refund_charge",
+        "billing.credit_customer",
+        "billing.cancel_subscription",
+        "billing.resume_subscription",
+        "billing.resync_customer",
+        "billing.reprocess_webhook",
+        "billing.export_billing",
     ],
 }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import stripe
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import transaction
 from djstripe.models import Customer
 
@@ -62,6 +63,8 @@ def stripe_customer_sync(*, user_id: int) -> CustomerSyncResult:
     Does nothing for a deleted, deactivated or unverified user. Raises
     ``BillingUnavailableError`` when Stripe cannot be reached (the task retries on it).
     """
+    if not settings.BILLING_ENABLED:  # BILLING_ENABLED=0: no Stripe to create customers in
+        return CustomerSyncResult(customer_id=None)
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None or not EmailAddress.objects.filter(user=user, verified=True).exists():
         return CustomerSyncResult(customer_id=None)

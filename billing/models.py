@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from djstripe.models import Customer
 
 
 class BillingNotification(models.Model):
@@ -91,3 +92,26 @@ class WebhookInbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} ({self.state})"
+
+
+class StaffBillingAction(Customer):
+    """Holds the permissions of staff money actions (no table of its own: a proxy with no admin).
+
+    Each action checks its own permission, so a support role can re-sync a customer without
+    being able to refund, and a view-only staff member can do none of them. The codenames are
+    ``billing.<codename>``; the role groups grant them.
+    """
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = "staff billing action"
+        permissions = [
+            ("refund_charge", "Can refund a charge (full or partial)"),
+            ("credit_customer", "Can add credit to a customer's balance"),
+            ("cancel_subscription", "Can cancel a subscription for its customer"),
+            ("resume_subscription", "Can resume a subscription for its customer"),
+            ("resync_customer", "Can re-sync a customer from Stripe"),
+            ("reprocess_webhook", "Can reprocess a failed webhook delivery"),
+            ("export_billing", "Can export subscription and payment lists as CSV"),
+        ]

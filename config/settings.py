@@ -506,26 +506,54 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Stripe and dj-stripe --------------------------------------------------------------------
-# Without a real key the project talks to its own Stripe stand-in (stripe_local), as it
-# uses SQLite without a DATABASE_URL. A live key never falls back to the stand-in.
+# Billing switches on by its keys (HOUSE_STYLE, Settings). In development and tests, without a
+# real key the project talks to its own Stripe stand-in (stripe_local), as it uses SQLite
+# without a DATABASE_URL. In production (debug off) the stand-in is never used: billing needs a
+# real secret key, or BILLING_ENABLED=0 to run without billing (pages say it is not available,
+# no webhook URL, no Stripe calls). A live key never falls back to the stand-in.
+BILLING_ENABLED = env.bool("BILLING_ENABLED", default=True)
 STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
 STRIPE_LIVE_SECRET_KEY = env.str("STRIPE_LIVE_SECRET_KEY", default="")
 STRIPE_TEST_SECRET_KEY = env.str("STRIPE_TEST_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_LOCAL_ADDR = env.str("STRIPE_LOCAL_ADDR", default="127.0.0.1:12111")
-STRIPE_USE_LOCAL = env.bool(
-    "STRIPE_USE_LOCAL", default=not (STRIPE_LIVE_SECRET_KEY or STRIPE_TEST_SECRET_KEY)
-)
+_STRIPE_KEY = STRIPE_LIVE_SECRET_KEY if STRIPE_LIVE_MODE else STRIPE_TEST_SECRET_KEY
+if not (DEBUG or TESTING):
+    if env.bool("STRIPE_USE_LOCAL", default=False):
+        raise ImproperlyConfigured(
+            "STRIPE_USE_LOCAL is for development only: the Stripe stand-in is not part of a production "
+            "deployment. Unset it and set a Stripe secret key, or set BILLING_ENABLED=0."
+        )
+    if BILLING_ENABLED and not _STRIPE_KEY:
+        raise ImproperlyConfigured(
+            "Billing is enabled but no Stripe secret key is set: set "
+            + (
+                "STRIPE_LIVE_SECRET_KEY (STRIPE_LIVE_MODE is on)"
+                if STRIPE_LIVE_MODE
+                else "STRIPE_TEST_SECRET_KEY"
+            )
+            + " and STRIPE_WEBHOOK_SECRET, or set BILLING_ENABLED=0 to run without billing."
+        )
+    STRIPE_USE_LOCAL = False
+else:
+    STRIPE_USE_LOCAL = env.bool(
+        "STRIPE_USE_LOCAL", default=BILLING_ENABLED and not (STRIPE_LIVE_SECRET_KEY or STRIPE_TEST_SECRET_KEY)
+    )
 if STRIPE_USE_LOCAL:
     if STRIPE_LIVE_MODE:
         raise ImproperlyConfigured("STRIPE_USE_LOCAL cannot be combined with STRIPE_LIVE_MODE.")
     STRIPE_TEST_SECRET_KEY = STRIPE_TEST_SECRET_KEY or "sk_test_localstandin000000000000000000"
     STRIPE_PUBLISHABLE_KEY = STRIPE_PUBLISHABLE_KEY or "pk_test_localstandin000000000000000000"
     STRIPE_API_HOST = env.str("STRIPE_API_HOST", default=f"http://{STRIPE_LOCAL_ADDR}")
-elif env.str("STRIPE_API_HOST", default=""):
-    # Only set when asked for: dj-stripe warns (djstripe.W002) when a real key has a custom host.
+elif BILLING_ENABLED and env.str("STRIPE_API_HOST", default=""):
+    # Only set when asked for (the production rehearsal points a real-looking key at the
+    # stand-in this way): dj-stripe warns (djstripe.W002) when a real key has a custom host.
     STRIPE_API_HOST = env.str("STRIPE_API_HOST")
+if not BILLING_ENABLED:
+    # No Stripe: nothing to reconcile, no customers to back-fill.
+    for _job in ("billing-reconcile", "integrations-stripe-customers-backfill"):
+        CELERY_BEAT_SCHEDULE.pop(_job, None)
 # Chosen on purpose: dj-stripe 2.11's model helpers read fields (current_period_end,
 # invoice.subscription, invoice.paid) that Stripe moved in 2025-03-31.basil. See
 # ../shared/stripe/NOTES.md. Every Stripe response the project reads has this version's shape.

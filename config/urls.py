@@ -5,10 +5,12 @@ from __future__ import annotations
 from allauth.account.decorators import secure_admin_login
 from allauth.headless.spec.views import OpenAPIHTMLView
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from billing.unavailable import unavailable_urls
 from config.views import avatar_file, favicon, healthz
 from referrals.views import ReferralSignupView
 
@@ -27,7 +29,10 @@ handler500 = "config.http_errors.server_error"
 api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("social.api.urls")),
-    path("billing/", include("billing.api.urls")),
+    path(
+        "billing/",
+        include("billing.api.urls" if settings.BILLING_ENABLED else unavailable_urls("billing.api.urls")),
+    ),
     path("referrals/", include("referrals.api.urls")),
     path("", include("integrations.api.urls")),
 ]
@@ -57,10 +62,17 @@ urlpatterns = [
         name="api-redoc",
     ),
     # Stripe's webhooks: verified and stored in the request, processed by a worker (at dj-stripe's
-    # URL and route name, which the endpoint rows and the setup command use).
-    path("stripe/", include(("billing.webhook_urls", "djstripe"), namespace="djstripe")),
+    # URL and route name, which the endpoint rows and the setup command use). Without billing
+    # (BILLING_ENABLED=0) there is no webhook URL at all.
+    *(
+        [path("stripe/", include(("billing.webhook_urls", "djstripe"), namespace="djstripe"))]
+        if settings.BILLING_ENABLED
+        else []
+    ),
     path("settings/", include("accounts.urls")),
-    path("billing/", include("billing.urls")),
+    path(
+        "billing/", include("billing.urls" if settings.BILLING_ENABLED else unavailable_urls("billing.urls"))
+    ),
     path("settings/api-keys/", include("integrations.urls")),
     path("", include("referrals.urls")),
     path("", include("social.urls")),

@@ -27,6 +27,10 @@ class Command(BaseCommand):
         parser.add_argument("--tolerance", type=int, default=300, help="Signature age tolerance in seconds")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.BILLING_ENABLED:
+            # The release step runs this on every deploy; a site without billing has no endpoint.
+            self.stdout.write("Billing is disabled (BILLING_ENABLED=0): no webhook endpoint.")
+            return
         secret = settings.STRIPE_WEBHOOK_SECRET
         if not secret:
             raise CommandError("STRIPE_WEBHOOK_SECRET is not set.")
