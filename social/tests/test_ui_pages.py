@@ -14,7 +14,7 @@ from accounts.models import SecurityEvent
 from accounts.services import security_event_record
 from social import services
 from social.icons import SPRITE, sprite_build
-from social.models import Follow, Mute, Post
+from social.models import Follow, Mute, Notification, Post
 from social.tests.factories import make_follow, make_post, make_user, png_upload
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +209,15 @@ def test_destructive_actions_ask_first(client, user):
 
 def test_icon_sprite_is_the_packages_icons():
     assert SPRITE.read_text(encoding="utf-8") == sprite_build(), "run: python -m social.icons"
+
+
+def test_accepting_a_follow_request_tells_the_requester(client, user):
+    owner = make_user(handle="owner", private=True)
+    services.follow_create(follower=user, followee=owner)
+    services.follow_request_accept(owner=owner, requester=user)
+    client.force_login(user)
+    page = client.get("/notifications/").content.decode()
+    assert "accepted your follow request" in page and "/@owner" in page
+    assert Notification.objects.filter(
+        recipient=user, actor=owner, kind=Notification.Kind.FOLLOW_ACCEPTED
+    ).exists()
