@@ -7,7 +7,7 @@ import io
 
 import pytest
 from PIL import Image
-from playwright.sync_api import expect
+from playwright.sync_api import FilePayload, expect
 
 from browser_tests.conftest import Browser
 from social import services
@@ -16,7 +16,7 @@ from social.tests.factories import make_post, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _png(name: str) -> dict[str, object]:
+def _png(name: str) -> FilePayload:
     buffer = io.BytesIO()
     Image.new("RGB", (80, 60), (30, 120, 200)).save(buffer, format="PNG")
     return {"name": name, "mimeType": "image/png", "buffer": buffer.getvalue()}
