@@ -69,9 +69,15 @@ def test_a_private_account_answers_a_follow_request(browser: Browser) -> None:
 
     page.context.clear_cookies()
     browser.log_in("carol@example.com")
-    browser.goto("/settings/relationships/")
+    # The request is one click from the navigation; accepting it answers in place.
+    page.get_by_role("link", name="Follow requests").first.click()
+    page.wait_for_load_state("load")
+    browser.check("follow requests")
     expect(page.get_by_text("@dave").first).to_be_visible()
-    browser.submit("Accept", name="accepted")
+    page.get_by_role("button", name="Accept").click()
+    expect(page.locator(".toast")).to_contain_text("@dave follows you now.")
+    expect(page.get_by_role("button", name="Accept")).to_have_count(0)
+    browser.check("accepted")
     browser.goto("/@carol/followers/")
     expect(page.get_by_text("@dave").first).to_be_visible()
 
@@ -108,9 +114,11 @@ def test_block_asks_first_and_unblock_from_settings(browser: Browser) -> None:
     browser.page.wait_for_load_state("load")
     browser.goto("/settings/relationships/")
     expect(page.get_by_text("@frank").first).to_be_visible()
-    browser.submit("Unblock", name="unblocked")
-    # The confirmation names @frank; what must be gone is the unblock form itself.
+    page.get_by_role("button", name="Unblock").click()
+    expect(page.locator(".toast")).to_contain_text("You unblocked @frank.")
+    # The toast names @frank; what must be gone is the unblock form itself.
     expect(page.get_by_role("button", name="Unblock")).to_have_count(0)
+    browser.check("unblocked")
 
 
 def test_api_key_create_and_revoke(browser: Browser) -> None:

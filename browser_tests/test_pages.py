@@ -50,6 +50,7 @@ SIGNED_IN_PAGES = [
     "/settings/account/",
     "/settings/security/",
     "/settings/relationships/",
+    "/follow-requests/",
     "/settings/api-keys/",
     "/settings/referrals/",
     "/billing/",
@@ -61,14 +62,14 @@ SIGNED_IN_PAGES = [
 ]
 
 
-def _world() -> None:
+def _world() -> int:
     alice = make_user(handle="alice", email="alice@example.com")
     bob = make_user(handle="bob", email="bob@example.com")
     make_follow(alice, bob)
     make_follow(bob, alice)
     post = make_post(bob, "Hello from #relay, @alice " + "averyveryverylongunbrokenword" * 8)
     make_post(alice, "Second post #relay")
-    assert post.pk
+    return post.pk
 
 
 def test_public_pages(browser: Browser) -> None:
@@ -80,9 +81,9 @@ def test_public_pages(browser: Browser) -> None:
 
 
 def test_signed_in_pages(browser: Browser) -> None:
-    _world()
+    post_id = _world()
     browser.log_in("alice@example.com")
-    for path in SIGNED_IN_PAGES:
+    for path in [*SIGNED_IN_PAGES, f"/posts/{post_id}/"]:
         browser.goto(path)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from billing.plans import FREE, Entitlements
 from social.models import Post, Report
 
 
@@ -28,19 +29,42 @@ class MultipleFileField(forms.FileField):
 
 
 class PostForm(forms.Form):
+    """The composer. ``limits`` (the author's plan) sets the counter's and the image field's
+    numbers; the service enforces them."""
+
     text = forms.CharField(
         required=False,
         strip=False,
+        label="Post text",
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "What are you working on?"}),
     )
-    visibility = forms.ChoiceField(choices=Post.Visibility.choices, initial=Post.Visibility.PUBLIC)
-    content_warning = forms.CharField(required=False, max_length=200, label="Content warning (optional)")
-    images = MultipleFileField(required=False, label="Images (up to 4)")
+    visibility = forms.ChoiceField(
+        choices=Post.Visibility.choices, initial=Post.Visibility.PUBLIC, label="Who can see it"
+    )
+    content_warning = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Content warning (optional)",
+        help_text="Shown in place of the post until the reader chooses Show more.",
+    )
+    images = MultipleFileField(required=False, label="Images")
     alt_texts = forms.CharField(
         required=False,
         label="Image descriptions, one line per image",
+        help_text="Describe each image for people who cannot see it.",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def __init__(self, *args: Any, limits: Entitlements = FREE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        self.fields["text"].widget.attrs.update(
+            {"data-limit": str(limits.max_post_length), "data-counter": "compose-counter"}
+        )
+        self.fields["images"].label = f"Images (up to {limits.max_images_per_post})"
+        self.fields["images"].widget.attrs.update(
+            {"data-max-images": str(limits.max_images_per_post), "data-previews": "compose-previews"}
+        )
 
     def alt_text_list(self) -> list[str]:
         return [line.strip() for line in self.cleaned_data.get("alt_texts", "").splitlines()]

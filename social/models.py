@@ -322,6 +322,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         FOLLOW = "follow", "New follower"
         FOLLOW_REQUEST = "follow_request", "Follow request"
+        FOLLOW_ACCEPTED = "follow_accepted", "Follow request accepted"
         LIKE = "like", "Like"
         REPLY = "reply", "Reply"
         MENTION = "mention", "Mention"

@@ -12,10 +12,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("tags/<str:tag>/", feeds.tag, name="tag"),
     path("search/", search.search, name="search"),
     path("notifications/", notifications.notifications, name="notifications"),
+    path("notifications/badge/", notifications.notification_badge, name="notification_badge"),
     path("notifications/read-all/", notifications.notifications_read_all, name="notifications_read_all"),
     path(
         "notifications/<int:notification_id>/read/", notifications.notification_read, name="notification_read"
     ),
+    path("follow-requests/", relationships.follow_requests, name="follow_requests"),
     path("settings/relationships/", relationships.relationships, name="relationships"),
     path("posts/<int:post_id>/", posts.post_detail, name="post"),
     path("posts/<int:post_id>/edit/", posts.post_edit, name="post_edit"),

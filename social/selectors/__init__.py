@@ -1,7 +1,8 @@
 """Reads for the social app, always scoped to the viewer, one module per subdomain:
 ``visibility`` (the one rule for who sees what, blocks, mutes, relationship flags), ``posts``
 (posts, threads, non-home lists), ``relationships`` (people lists), ``notifications``,
-``search``. The home timeline's read lives in ``social.feeds.home``.
+``search``, ``discovery`` (whom to follow, trending tags, profile counts). The home
+timeline's read lives in ``social.feeds.home``.
 
 This package re-exports each module's public functions, so callers write
 ``selectors.post_get_for_user(...)``.
@@ -9,6 +10,7 @@ This package re-exports each module's public functions, so callers write
 
 from __future__ import annotations
 
+from social.selectors.discovery import hashtag_list_trending, profile_counts_get, user_list_suggested
 from social.selectors.notifications import (
     notification_group_list,
     notification_list,
@@ -53,6 +55,9 @@ from social.selectors.visibility import (
 
 __all__ = [
     "Viewer",
+    "hashtag_list_trending",
+    "profile_counts_get",
+    "user_list_suggested",
     "active_mutes_q",
     "block_exists_between",
     "block_list",

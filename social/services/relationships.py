@@ -59,7 +59,8 @@ def _follow_make(*, follower: User, followee: User) -> None:
 
 
 def _follow_request_grant(*, owner: User, requester: User) -> bool:
-    """Turns a pending request into a follow; False when there was no such request."""
+    """Turns a pending request into a follow and tells the requester; False when there was no
+    such request."""
     deleted, _ = FollowRequest.objects.filter(requester=requester, target=owner).delete()
     if not deleted:
         return False
@@ -67,6 +68,7 @@ def _follow_request_grant(*, owner: User, requester: User) -> bool:
         recipient=owner, actor=requester, kind=Notification.Kind.FOLLOW_REQUEST
     ).delete()
     _follow_make(follower=requester, followee=owner)
+    notification_create(recipient=requester, actor=owner, kind=Notification.Kind.FOLLOW_ACCEPTED)
     return True
 
 

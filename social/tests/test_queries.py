@@ -81,6 +81,7 @@ PAGES = [
     "/notifications/",
     "/posts/{first}/",
     "/search/?q=number",
+    "/follow-requests/",
 ]
 
 

@@ -160,11 +160,16 @@ def test_relationships_settings_page(client, user):
     client.force_login(user)
     page = client.get("/settings/relationships/")
     assert page.status_code == 200
-    for handle in (b"blockme", b"muteme", b"asker"):
+    for handle in (b"blockme", b"muteme"):
         assert handle in page.content
-    response = client.post("/@asker/accept/", {"next": "/settings/relationships/"})
-    assert response.status_code == 302
+    # Follow requests have their own page, linked from the navigation.
+    assert b'href="/follow-requests/"' in page.content
+    requests_page = client.get("/follow-requests/")
+    assert b"@asker" in requests_page.content
+    response = client.post("/@asker/accept/", {"next": "/follow-requests/"})
+    assert response.status_code == 302 and response["Location"] == "/follow-requests/"
     assert Follow.objects.filter(follower=requester, followee=user).exists()
+    assert b"@asker follows you now." in client.get("/follow-requests/").content
     client.post("/@muteme/mute/", {"next": "/settings/relationships/"})
     client.post("/@blockme/block/", {"next": "/settings/relationships/"})
     page = client.get("/settings/relationships/")  # the unblock's message names them once more

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -101,4 +102,17 @@ def htmx_error(exc: ApplicationError) -> HttpResponse:
     page shows (htmx fires HX-Trigger events whatever the status; it swaps nothing on a 4xx)."""
     response = HttpResponse(exc.message, status=exc.status_code, content_type="text/plain; charset=utf-8")
     response["HX-Trigger"] = json.dumps({TOAST_EVENT: {"level": "error", "message": exc.message}})
+    return response
+
+
+def with_toasts(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """For htmx, the request's pending messages become the page's toast (HX-Trigger) instead
+    of waiting for the next full page; other requests keep them for that page."""
+    if not is_htmx(request):
+        return response
+    pending = list(messages.get_messages(request))  # reading them marks them shown
+    if pending:
+        level = "error" if any(m.level >= messages.ERROR for m in pending) else "success"
+        toast = {"level": level, "message": " ".join(str(m.message) for m in pending)}
+        response["HX-Trigger"] = json.dumps({TOAST_EVENT: toast})
     return response

@@ -9,12 +9,29 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.auth import request_user, request_user_or_none
+from accounts.models import User
+from billing.entitlements import entitlements_for
 from config.api import KeysetCursor
 from config.errors import ApplicationError, NotFoundError
 from social import presenters, selectors, services
 from social.feeds.home import home_feed_page
 from social.forms import PostForm
 from social.views._common import feed, not_found, page_of, render_feed, viewer
+
+# Errors the service names by a field the composer calls otherwise.
+_COMPOSER_FIELDS = {"alt_text": "alt_texts"}
+SUGGESTED_PEOPLE = 5
+SUGGESTED_POSTS = 5
+
+
+def _composer_error(form: PostForm, exc: ApplicationError) -> None:
+    """Each message next to its field (an alt-text error by the descriptions, not on top)."""
+    if not exc.fields:
+        form.add_error(None, exc.message)
+    for field, field_messages in exc.fields.items():
+        name = _COMPOSER_FIELDS.get(field, field)
+        for message in field_messages:
+            form.add_error(name if name in form.fields else None, message)
 
 
 def _publish(request: HttpRequest, form: PostForm) -> int | None:
@@ -35,9 +52,20 @@ def _publish(request: HttpRequest, form: PostForm) -> int | None:
             images=images,
         )
     except ApplicationError as exc:
-        exc.add_to_form(form)
+        _composer_error(form, exc)
         return exc.status_code
     return None
+
+
+def _suggestions(user: User | None) -> dict[str, object]:
+    """People to follow and posts to read, for an empty home feed and Explore's side panel."""
+    posts = selectors.post_list_explore(viewer=user)[:SUGGESTED_POSTS]
+    return {
+        "suggested_people": presenters.user_search_rows_present(
+            selectors.user_list_suggested(viewer=user, limit=SUGGESTED_PEOPLE)
+        ),
+        "suggested_posts": presenters.feed_items_present(selectors.post_list_from_rows(posts)),
+    }
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -45,28 +73,41 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request_user_or_none(request)
     if user is None:
         return render(request, "home.html")
-    form = PostForm()
+    limits = entitlements_for(user=user)
+    form = PostForm(limits=limits)
     status = 200
+    images_dropped = 0
     if request.method == "POST":
-        form = PostForm(request.POST, request.FILES)
+        form = PostForm(request.POST, request.FILES, limits=limits)
         failed = _publish(request, form)
         if failed is None:
             messages.success(request, "Posted.")
             return redirect("social:home")
         status = failed
+        # A browser cannot be handed files back: the page says so by the image field.
+        images_dropped = len(request.FILES.getlist("images"))
     try:
         cursor = KeysetCursor.parse(request.GET.get("cursor"))
     except NotFoundError as exc:
         raise not_found(exc) from exc
     page = home_feed_page(user=user, cursor=cursor)
     next_url = f"?cursor={page.next.encode()}" if page.next else None
-    return render_feed(
-        request, "social/home.html", {"form": form}, items=page.items(), next_url=next_url, status=status
-    )
+    items = page.items()
+    context: dict[str, object] = {"form": form, "limits": limits, "images_dropped": images_dropped}
+    if not items and cursor is None:
+        context.update(_suggestions(user))
+    return render_feed(request, "social/home.html", context, items=items, next_url=next_url, status=status)
 
 
 def explore(request: HttpRequest) -> HttpResponse:
-    return feed(request, "social/explore.html", selectors.post_list_explore(viewer=viewer(request)), {})
+    """Public posts, newest first, beside trending hashtags and (signed in) people to follow."""
+    me = viewer(request)
+    context: dict[str, object] = {"trending": selectors.hashtag_list_trending()}
+    if me is not None and not request.GET.get("cursor"):
+        context["suggested_people"] = presenters.user_search_rows_present(
+            selectors.user_list_suggested(viewer=me, limit=SUGGESTED_PEOPLE)
+        )
+    return feed(request, "social/explore.html", selectors.post_list_explore(viewer=me), context)
 
 
 def tag(request: HttpRequest, tag: str) -> HttpResponse:
@@ -97,6 +138,7 @@ def profile(request: HttpRequest, handle: str) -> HttpResponse:
         "relationship": selectors.relationship_get(viewer=me, other=owner),
         "pinned": selectors.post_get_pinned(viewer=me, owner=owner) if can_see else None,
         "is_me": me is not None and me.pk == owner.pk,
+        "counts": selectors.profile_counts_get(owner=owner),
     }
     return feed(
         request, "social/profile.html", selectors.post_list_for_profile(viewer=me, owner=owner), context

@@ -1,4 +1,4 @@
-"""The notifications page and marking notifications read."""
+"""The notifications page, the navigation's unread badge and marking notifications read."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.auth import request_user
+from accounts.auth import request_user, request_user_or_none
 from config.errors import NotFoundError
 from social import presenters, selectors, services
 from social.views._common import is_htmx, not_found, page_of
@@ -46,3 +46,15 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
     services.notification_mark_all_read(user=request_user(request))
     return redirect("social:notifications")
+
+
+def notification_badge(request: HttpRequest) -> HttpResponse:
+    """The navigation's unread count, which htmx polls: a fragment, or 204 (nothing to swap)
+    once the session has ended, so the badge never swaps in a sign-in page."""
+    user = request_user_or_none(request)
+    if user is None:
+        return HttpResponse(status=204)
+    unread = selectors.notification_unread_count(user=user)
+    response = render(request, "social/_notification_badge.html", {"unread": unread})
+    response["Cache-Control"] = "no-store"
+    return response

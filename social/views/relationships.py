@@ -1,5 +1,8 @@
-"""Relationship actions (follow, block, mute, answer follow requests, remove a follower) and
-the page listing blocked and muted people and pending requests."""
+"""Relationship actions (follow, block, mute, answer follow requests, remove a follower), the
+follow-requests page and the page listing blocked and muted people.
+
+Each action says what it did (a message: a toast for htmx, a notice on the next page
+otherwise). A form in a list row sends ``then=row``: htmx then swaps the row out."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from accounts.models import User
 from config.errors import ApplicationError, NotFoundError
 from social import presenters, selectors, services
 from social.forms import MuteForm
-from social.views._common import back, htmx_error, is_htmx, not_found
+from social.views._common import back, htmx_error, is_htmx, not_found, page_of, with_toasts
 
 # An action returns None to show the follow button again, or where to go instead.
 Action = Callable[[HttpRequest, User, User], str | None]
@@ -59,7 +62,11 @@ def _relationship_action(action: Action) -> Callable[[HttpRequest, str], HttpRes
                 raise not_found(exc) from exc
             messages.error(request, exc.message)
             return back(request, reverse("social:relationships"))
-        return _go(request, goto) if goto else _follow_button(request, other)
+        if goto:
+            return _go(request, goto)
+        if is_htmx(request) and request.POST.get("then") == "row":
+            return with_toasts(request, HttpResponse(""))
+        return with_toasts(request, _follow_button(request, other))
 
     return view
 
@@ -68,8 +75,14 @@ def _follow_toggle(request: HttpRequest, user: User, other: User) -> None:
     rel = selectors.relationship_get(viewer=user, other=other)
     if rel["following"] or rel["requested"]:
         services.follow_delete(follower=user, followee=other)
+        done = "You unfollowed" if rel["following"] else "You withdrew your request to follow"
+        messages.success(request, f"{done} @{other.handle}.")
+        return
+    result = services.follow_create(follower=user, followee=other)
+    if result.status == "requested":
+        messages.success(request, f"Request sent: @{other.handle} decides whether you may follow them.")
     else:
-        services.follow_create(follower=user, followee=other)
+        messages.success(request, f"You follow @{other.handle}.")
 
 
 def _block_toggle(request: HttpRequest, user: User, other: User) -> str | None:
@@ -86,6 +99,7 @@ def _block_toggle(request: HttpRequest, user: User, other: User) -> str | None:
 def _mute_toggle(request: HttpRequest, user: User, other: User) -> None:
     if selectors.relationship_get(viewer=user, other=other)["muting"]:
         services.mute_delete(muter=user, muted=other)
+        messages.success(request, f"You unmuted @{other.handle}.")
         return
     form = MuteForm(request.POST)
     if not form.is_valid():
@@ -95,18 +109,22 @@ def _mute_toggle(request: HttpRequest, user: User, other: User) -> None:
         )
     minutes = form.cleaned_data.get("duration_minutes")
     services.mute_create(muter=user, muted=other, duration=timedelta(minutes=minutes) if minutes else None)
+    messages.success(request, f"You muted @{other.handle}. You can unmute them in Settings.")
 
 
 def _accept(request: HttpRequest, user: User, other: User) -> None:
     services.follow_request_accept(owner=user, requester=other)
+    messages.success(request, f"@{other.handle} follows you now.")
 
 
 def _reject(request: HttpRequest, user: User, other: User) -> None:
     services.follow_request_reject(owner=user, requester=other)
+    messages.success(request, f"You declined @{other.handle}'s request.")
 
 
 def _remove_follower(request: HttpRequest, user: User, other: User) -> None:
     services.follower_remove(owner=user, follower=other)
+    messages.success(request, f"@{other.handle} no longer follows you.")
 
 
 user_follow = _relationship_action(_follow_toggle)
@@ -118,8 +136,19 @@ follower_remove = _relationship_action(_remove_follower)
 
 
 @login_required
+def follow_requests(request: HttpRequest) -> HttpResponse:
+    """The people asking to follow the user's private account, newest first, to accept or decline."""
+    rows, next_url = page_of(
+        request,
+        selectors.follow_request_list(user=request_user(request)),
+        present=presenters.user_rows_present,
+    )
+    return render(request, "social/follow_requests.html", {"requests": rows, "next_url": next_url})
+
+
+@login_required
 def relationships(request: HttpRequest) -> HttpResponse:
-    """Settings: blocked and muted people, and pending follow requests (the newest 200 each)."""
+    """Settings: blocked and muted people (the newest 200 each)."""
     user = request_user(request)
     people = presenters.user_rows_present
     return render(
@@ -128,6 +157,5 @@ def relationships(request: HttpRequest) -> HttpResponse:
         {
             "blocked": people(selectors.block_list(user=user).order_by("-created_at")[:200]),
             "muted": people(selectors.mute_list(user=user).order_by("-created_at")[:200]),
-            "requests": people(selectors.follow_request_list(user=user).order_by("-created_at")[:200]),
         },
     )

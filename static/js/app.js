@@ -1,4 +1,17 @@
 // Small progressive enhancements; every page works without JavaScript.
+document.documentElement.classList.add("js");
+
+// An in-place action in progress is busy for assistive technology too, and cannot be sent twice.
+document.body.addEventListener("htmx:beforeRequest", (event) => {
+  const elt = event.detail.elt;
+  elt.setAttribute("aria-busy", "true");
+  if (elt.tagName === "FORM") elt.querySelectorAll("button").forEach((b) => { b.disabled = true; });
+});
+document.body.addEventListener("htmx:afterRequest", (event) => {
+  const elt = event.detail.elt;
+  elt.removeAttribute("aria-busy");
+  if (elt.tagName === "FORM") elt.querySelectorAll("button").forEach((b) => { b.disabled = false; });
+});
 document.addEventListener("click", (event) => {
   const button = event.target.closest("[data-copy]");
   if (!button) return;

@@ -1,0 +1,110 @@
+"""Reads that help people find each other: whom to follow, trending hashtags, and a profile's
+counts. Each is one query, whatever the number of rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import User
+from social.models import Follow, FollowRequest, Post, PostHashtag
+from social.selectors.visibility import Viewer, blocked_either_way_q, muted_exists, viewer_id_of
+
+# Suggestions come from the authors of this many newest public posts: active people, found
+# through the newest-posts index, so the cost does not grow with the number of accounts.
+SUGGESTION_POOL_POSTS = 500
+TRENDING_WINDOW = timedelta(days=7)
+
+
+def _count(qs: QuerySet[Any], group: str) -> Coalesce:
+    """A correlated ``COUNT(*)`` of ``qs`` grouped by ``group`` (0 when it has no rows)."""
+    counted = qs.order_by().values(group).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _public_live_posts() -> QuerySet[Post]:
+    return Post.objects.filter(
+        deleted_at__isnull=True,
+        hidden_at__isnull=True,
+        visibility=Post.Visibility.PUBLIC,
+        author__is_active=True,
+        author__profile__is_private=False,
+    )
+
+
+def user_list_suggested(*, viewer: Viewer, limit: int = 5) -> list[dict[str, Any]]:
+    """People who posted publicly of late, most followed first, whom ``viewer`` does not
+    follow (or ask to follow), block, mute or get blocked by. Rows for
+    ``presenters.user_search_rows_present`` plus ``followers``."""
+    recent_authors = (
+        _public_live_posts().filter(reply_to__isnull=True).order_by("-created_at").values("author_id")
+    )[:SUGGESTION_POOL_POSTS]
+    qs = User.objects.filter(is_active=True, id__in=recent_authors)
+    viewer_id = viewer_id_of(viewer)
+    if viewer_id is not None:
+        qs = (
+            qs.exclude(pk=viewer_id)
+            .exclude(Exists(Follow.objects.filter(follower_id=viewer_id, followee_id=OuterRef("pk"))))
+            .exclude(Exists(FollowRequest.objects.filter(requester_id=viewer_id, target_id=OuterRef("pk"))))
+            .exclude(blocked_either_way_q(viewer_id, "id"))
+            .exclude(muted_exists(viewer_id, "id"))
+        )
+    followers = _count(
+        Follow.objects.filter(followee_id=OuterRef("pk"), follower__is_active=True), "followee"
+    )
+    rows = (
+        qs.annotate(followers=followers)
+        .values(
+            "id",
+            "handle",
+            "followers",
+            display_name=F("profile__display_name"),
+            avatar=F("profile__avatar_small"),
+        )
+        .order_by("-followers", "handle")[:limit]
+    )
+    return list(rows)
+
+
+def hashtag_list_trending(*, limit: int = 10) -> list[dict[str, Any]]:
+    """The hashtags of the most public posts in the last week: ``{name, uses}``, most used first."""
+    since = timezone.now() - TRENDING_WINDOW
+    recent = _public_live_posts().filter(created_at__gte=since).values("id")
+    rows = (
+        PostHashtag.objects.filter(post_id__in=recent)
+        .values(name=F("hashtag__name"))
+        .annotate(uses=Count("post_id"))
+        .order_by("-uses", "name")[:limit]
+    )
+    return list(rows)
+
+
+def profile_counts_get(*, owner: User) -> dict[str, int]:
+    """``{followers, following, posts}`` of ``owner``, in one query: active followers and
+    followed people, and the posts (replies included) that are neither deleted nor hidden."""
+    row = (
+        User.objects.filter(pk=owner.pk)
+        .annotate(
+            n_followers=_count(
+                Follow.objects.filter(followee_id=OuterRef("pk"), follower__is_active=True), "followee"
+            ),
+            n_following=_count(
+                Follow.objects.filter(follower_id=OuterRef("pk"), followee__is_active=True), "follower"
+            ),
+            n_posts=_count(
+                Post.objects.filter(
+                    author_id=OuterRef("pk"), deleted_at__isnull=True, hidden_at__isnull=True
+                ),
+                "author",
+            ),
+        )
+        .values("n_followers", "n_following", "n_posts")
+        .first()
+    )
+    if row is None:
+        return {"followers": 0, "following": 0, "posts": 0}
+    return {"followers": row["n_followers"], "following": row["n_following"], "posts": row["n_posts"]}
