@@ -106,8 +106,7 @@ def test_report_a_post(browser: Browser) -> None:
     page = browser.page
     browser.log_in("alice@example.com")
 
-    # The post page fails axe today (test_the_post_page_passes_the_accessibility_check).
-    browser.goto(f"/posts/{post.pk}/", axe=False)
+    browser.goto(f"/posts/{post.pk}/")
     with page.expect_navigation():
         page.get_by_role("link", name="Report").click()
     browser.check("report form")
@@ -116,7 +115,7 @@ def test_report_a_post(browser: Browser) -> None:
     page.get_by_label("Comment").fill("Selling followers")
     with page.expect_navigation():
         page.get_by_role("button", name="Send report").click()
-    browser.check("reported", axe=False)  # back on the post page (see above)
+    browser.check("reported")  # back on the post page
 
     expect(page.get_by_text("Thank you. A moderator will look at your report.")).to_be_visible()
     report = Report.objects.get()
@@ -267,11 +266,6 @@ def test_export_then_delete_the_account(browser: Browser) -> None:
     assert not User.objects.filter(handle="dana").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates (UI redesign's area): the reply composer's visibility <select> on the post "
-    "page has no label (axe select-name, critical)",
-)
 @desktop_only
 def test_the_post_page_passes_the_accessibility_check(browser: Browser) -> None:
     post = make_post(make_user(handle="bob"), "Hello")

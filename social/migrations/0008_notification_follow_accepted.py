@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('social', '0005_moderation_history_outlives_accounts'),
+        ('social', '0007_post_image_name_index'),
     ]
 
     operations = [
