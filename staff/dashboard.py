@@ -106,7 +106,7 @@ def _derive(rows: list[dict[str, Any]]) -> None:
     previous_paying = 0
     for row in rows:
         paying = row.get("paying_customers") or 0
-        row["arpu_cents"] = round((row.get("mrr_cents") or 0) / paying) if paying else 0
+        row["arpu_cents"] = round((row.get("mrr_cents") or 0) / paying) if paying else None
         row["churn_rate"] = _ratio(row.get("customers_churned") or 0, previous_paying)
         row["trial_conversion"] = _ratio(row.get("trials_converted") or 0, row.get("trials_ended") or 0)
         previous_paying = paying or previous_paying
@@ -129,8 +129,8 @@ def dashboard_rows(*, days: int, until: date | None = None) -> list[dict[str, An
 
 def headline(figure: Figure, rows: list[dict[str, Any]]) -> float | int | None:
     """The number beside a figure's chart, over the period (``rows`` without the lead-in day)."""
-    if figure.total == "last":
-        return rows[-1].get(figure.key) or 0
+    if figure.total == "last":  # the latest day that has it (today's may not be computed yet)
+        return next((r[figure.key] for r in reversed(rows) if r.get(figure.key) is not None), 0)
     if figure.key == "churn_rate":
         start_paying = rows[0].get("paying_customers") or 0
         return _ratio(sum(r.get("customers_churned") or 0 for r in rows[1:]), start_paying)

@@ -21,6 +21,12 @@ from referrals.models import Referral, Reward
 from social.models import ModerationAction, Report
 
 SECTION_LIMIT = 10
+# Two-factor methods in the words the user sees (allauth's labels say "TOTP").
+AUTHENTICATOR_LABELS = {
+    Authenticator.Type.TOTP: "Authenticator app",
+    Authenticator.Type.RECOVERY_CODES: "Recovery codes",
+    Authenticator.Type.WEBAUTHN: "Security key or passkey",
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ def _authenticators(user: User) -> list[dict[str, Any]]:
         .order_by("created_at")
         .values("type", "created_at", "last_used_at")
     )
-    return [{**row, "label": Authenticator.Type(row["type"]).label} for row in rows]
+    return [{**row, "label": AUTHENTICATOR_LABELS.get(row["type"], row["type"])} for row in rows]
 
 
 def user_overview(*, user: User) -> dict[str, Any]:
