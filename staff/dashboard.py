@@ -122,6 +122,11 @@ def dashboard_rows(*, days: int, until: date | None = None) -> list[dict[str, An
     for offset in range(days + 1):
         day = first + timedelta(days=offset)
         figures = _live_today(day, stored.get(day)) if day == today() else dict(stored.get(day) or {})
+        if day == today() and rows:
+            # Until the first provisional run of the day, levels stay at yesterday's.
+            for figure in FIGURES:
+                if figure.total == "last" and figure.key not in figures and figure.key in rows[-1]:
+                    figures[figure.key] = rows[-1][figure.key]
         rows.append({"day": day, **figures})
     _derive(rows)
     return rows
