@@ -11,11 +11,11 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.utils import timezone
 
 from accounts.services import security_event_record
-from accounts.tests.factories import StaffUserFactory, UserFactory
 from audit.models import AuditEntry
 from audit.services import audit_record
 from browser_tests.conftest import Browser
 from social.models import Report
+from social.tests.factories import make_user
 from staff.models import DailyFigure, RetentionCohort
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,10 +25,10 @@ SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 @pytest.fixture
 def staff_world():
-    staff = StaffUserFactory(email="staff@example.com", handle="staffer")
+    staff = make_user(email="staff@example.com", handle="staffer", is_staff=True, is_superuser=True)
     TOTP.activate(staff, SECRET)
-    person = UserFactory(email="pat@example.com", handle="pat")
-    other = UserFactory(handle="quinn")
+    person = make_user(email="pat@example.com", handle="pat")
+    other = make_user(handle="quinn")
     security_event_record(user=person, kind="login")
     Report.objects.create(
         reporter=other, target_user=person, reason="spam", comment="a very long comment " * 10

@@ -118,7 +118,7 @@ def dashboard_rows(*, days: int, until: date | None = None) -> list[dict[str, An
     until = until or today()
     first = until - timedelta(days=days)  # one day before the period: churn's denominator
     stored = {row.day: row.figures for row in DailyFigure.objects.filter(day__gte=first, day__lte=until)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for offset in range(days + 1):
         day = first + timedelta(days=offset)
         figures = _live_today(day, stored.get(day)) if day == today() else dict(stored.get(day) or {})
