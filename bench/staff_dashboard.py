@@ -76,10 +76,9 @@ def insert_series(model: type[Model], n: int, exprs: dict[str, str]) -> None:
             columns.append(field.column)
             values.append("%s")
             params.append(field.get_db_prep_save(field.get_default(), connection))
-    sql = (
-        f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) "
-        f"SELECT {', '.join(values)} FROM generate_series(1, {int(n)}) AS g(i)"
-    )
+    # Table, columns and expressions come from the models and this script, never from input.
+    table, names, exprs_sql = model._meta.db_table, ", ".join(columns), ", ".join(values)
+    sql = f"INSERT INTO {table} ({names}) SELECT {exprs_sql} FROM generate_series(1, {int(n)}) AS g(i)"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -100,7 +99,12 @@ def seed(users: int, subscriptions: int) -> None:
     insert_series(
         User,
         users,
-        {"email": "'u' || i || '@bench.example'", "handle": "'u' || i", "password": "'!'", "date_joined": joined},
+        {
+            "email": "'u' || i || '@bench.example'",
+            "handle": "'u' || i",
+            "password": "'!'",
+            "date_joined": joined,
+        },
     )
     first = User.objects.order_by("pk").values_list("pk", flat=True).first() or 1
     posts = users // 2
@@ -130,21 +134,31 @@ def seed(users: int, subscriptions: int) -> None:
         {"user_id": f"{first} + (i * 31) % {users}", "day": "current_date - (i / 20000)::int"},
     )
     product = Product.objects.create(id="prod_bench", name="Pro", livemode=False, active=True, stripe_data={})
-    price_data = {"id": "price_bench", "unit_amount": 1000, "currency": "usd", "recurring": {"interval": "month"}}
+    price_data = {
+        "id": "price_bench",
+        "unit_amount": 1000,
+        "currency": "usd",
+        "recurring": {"interval": "month"},
+    }
     Price.objects.create(
         id="price_bench", product=product, livemode=False, active=True, currency="usd", stripe_data=price_data
     )
     insert_series(
         Customer,
         subscriptions,
-        {"id": "'cus_b' || i", "subscriber_id": f"{first} + i", "livemode": "false", "stripe_data": "'{}'::jsonb"},
+        {
+            "id": "'cus_b' || i",
+            "subscriber_id": f"{first} + i",
+            "livemode": "false",
+            "stripe_data": "'{}'::jsonb",
+        },
     )
     sub_data = (
         "jsonb_build_object('status', CASE WHEN i % 10 = 0 THEN 'canceled' ELSE 'active' END, "
         f"'items', jsonb_build_object('data', jsonb_build_array(jsonb_build_object('quantity', 1, "
         f"'price', '{json.dumps(price_data)}'::jsonb))))"
     )
-    customer_pk = f"(SELECT djstripe_id FROM djstripe_customer WHERE id = 'cus_b' || i)"
+    customer_pk = "(SELECT djstripe_id FROM djstripe_customer WHERE id = 'cus_b' || i)"
     insert_series(
         Subscription,
         subscriptions,
@@ -231,11 +245,10 @@ def main() -> None:
     cache.clear()
 
     from django.contrib.auth.models import Permission
+    from djstripe.models import Subscription
 
     from accounts.models import User
     from accounts.tests.factories import StaffUserFactory
-
-    from djstripe.models import Subscription
 
     if not Subscription.objects.filter(id="sub_b1").exists():  # the last table seeded
         with transaction.atomic():
@@ -249,7 +262,9 @@ def main() -> None:
     plain = User.objects.filter(email="bench-plain@example.com").first() or StaffUserFactory(
         email="bench-plain@example.com", handle="benchplain", is_superuser=False
     )
-    plain.user_permissions.add(Permission.objects.get(codename="view_user", content_type__app_label="accounts"))
+    plain.user_permissions.add(
+        Permission.objects.get(codename="view_user", content_type__app_label="accounts")
+    )
     staff, reference = Client(), Client()
     staff.force_login(superuser)
     reference.force_login(plain)
