@@ -112,7 +112,7 @@ def seed(users: int, subscriptions: int) -> None:
         Post,
         posts,
         {
-            "author_id": f"{first} + (i * 7919) % {users}",
+            "author_id": f"{first} + (i::bigint * 7919) % {users}",
             "text": "'bench post ' || i",
             "created_at": f"now() - interval '{days} days' + make_interval(secs => i * {days * 86400 / posts})",
         },
@@ -122,7 +122,7 @@ def seed(users: int, subscriptions: int) -> None:
         Like,
         users,
         {
-            "user_id": f"{first} + (i * 104729) % {users}",
+            "user_id": f"{first} + (i::bigint * 104729) % {users}",
             "post_id": f"{first_post} + i % {posts}",
             "created_at": joined,
         },
@@ -131,7 +131,7 @@ def seed(users: int, subscriptions: int) -> None:
     insert_series(
         UserActiveDay,
         60 * 20000,
-        {"user_id": f"{first} + (i * 31) % {users}", "day": "current_date - (i / 20000)::int"},
+        {"user_id": f"{first} + (i::bigint * 31) % {users}", "day": "current_date - (i / 20000)::int"},
     )
     product = Product.objects.create(id="prod_bench", name="Pro", livemode=False, active=True, stripe_data={})
     price_data = {
