@@ -314,6 +314,11 @@ class SecurityEvent(models.Model):
         API_KEY_NEW_IP = "api_key_new_ip", "API key used from a new IP"
         ACCOUNT_DEACTIVATED = "account_deactivated", "Account deactivated"
         DATA_EXPORTED = "data_exported", "Data exported"
+        SUPPORT_IMPERSONATION_STARTED = "support_impersonation_started", "Support staff signed in as you"
+        SUPPORT_IMPERSONATION_ENDED = (
+            "support_impersonation_ended",
+            "Support staff signed out of your account",
+        )
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="security_events")
     kind = models.CharField(max_length=40, choices=Kind.choices)

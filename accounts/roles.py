@@ -49,6 +49,9 @@ ROLES: dict[str, list[str]] = {
         "outbox.retry_outboundemail",
         "accounts.export_csv",
         "billing.resync_customer",
+        "staff.view_dashboard",
+        "staff.view_useroverview",
+        "staff.impersonate_user",
     ],
     "Moderation": [
         "accounts.view_user",
@@ -68,6 +71,8 @@ ROLES: dict[str, list[str]] = {
         MODERATE_REPORT_PERMISSION,
         MODERATE_POST_PERMISSION,
         SUSPEND_PERMISSION,
+        "staff.view_dashboard",
+        "staff.view_useroverview",
     ],
     "Billing": [
         "accounts.view_user",
@@ -99,5 +104,8 @@ ROLES: dict[str, list[str]] = {
         "billing.resync_customer",
         "billing.reprocess_webhook",
         "billing.export_billing",
+        # The staff panel (granted by staff's migration 0002).
+        "staff.view_dashboard",
+        "staff.view_useroverview",
     ],
 }

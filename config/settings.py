@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "allauth.headless",
     "djstripe",
+    "hijack",  # impersonation for support (staff.impersonation holds the rules)
     # Project (platform first: the outbox imports no feature app)
     "config",  # the platform itself (config.apps): start-up hooks, media_to_bucket
     "outbox",
@@ -103,6 +104,9 @@ MIDDLEWARE = [
     "accounts.middleware.UserSessionsMiddleware",  # allauth's, throttled to once a minute
     "django_htmx.middleware.HtmxMiddleware",
     "config.middleware.UserTimezoneMiddleware",
+    "hijack.middleware.HijackUserMiddleware",  # marks an impersonated session (request.user.is_hijacked)
+    "staff.middleware.ImpersonationMiddleware",  # what an impersonated session may not do; its time limit
+    "staff.middleware.ActivityMiddleware",  # once a day per user: the dashboard's active users
     # Innermost, so it sees what views raise: a lost database connection retries a read, else 503.
     "config.faults.DatabaseFaultMiddleware",
 ]
@@ -216,6 +220,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=4, minute=10),
     },
     "social-notification-digests": {"task": "social.tasks.notification_digests_send_due", "schedule": 60.0},
+    "staff-daily-figures": {"task": "staff.tasks.daily_figures_update", "schedule": crontab(minute="*/15")},
 }
 
 # --- Auth ------------------------------------------------------------------------------------------
@@ -574,6 +579,12 @@ WEBHOOK_INVALID_RETENTION_DAYS = env.int("WEBHOOK_INVALID_RETENTION_DAYS", defau
 # code, no eval (htmx's eval is off in templates/base.html's htmx-config). Every page passes it in
 # the browser suite (browser_tests/). The API docs pages relax style-src for Redoc/Swagger UI's
 # injected styles (config/urls.py).
+# Impersonation for support (staff.impersonation): who may is ours, hijack keeps the session;
+# its own banner is off (templates/base.html includes ours) and so are its own URLs.
+HIJACK_PERMISSION_CHECK = "staff.impersonation.may_impersonate"
+HIJACK_INSERT_BEFORE = None
+STAFF_IMPERSONATION_MINUTES = env.int("STAFF_IMPERSONATION_MINUTES", default=30)
+
 CSP_MEDIA_ORIGINS: list[str] = env.list("DJANGO_CSP_MEDIA_ORIGINS", default=[])
 
 

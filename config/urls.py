@@ -40,6 +40,7 @@ api_v1 = [
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
+    path("admin/staff/", include("staff.urls")),  # the dashboard, impersonation (beside the admin's own)
     path("admin/", admin.site.urls),
     # allauth's sign-up page, which shows the referral link's code (before allauth's own route).
     path("accounts/signup/", ReferralSignupView.as_view(), name="account_signup"),

@@ -86,6 +86,7 @@ def test_beat_runs_every_periodic_task_and_each_one_exists():
         "referrals-grant-due-rewards",
         "social-timeline-trim",
         "social-notification-digests",
+        "staff-daily-figures",
     }
     assert {name: entry["task"] for name, entry in schedule.items() if entry["task"] not in app.tasks} == {}
 
