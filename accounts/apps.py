@@ -11,8 +11,13 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: both need the app registry ready (they import models).
+        from django.db.models.signals import post_migrate
+
         from accounts import lifecycle, receivers
+        from accounts.roles import roles_ensure
 
         receivers.connect()
+        # After every migrate (and a test's database flush): the role groups exist.
+        post_migrate.connect(roles_ensure, dispatch_uid="accounts_roles_ensure")
         lifecycle.register_exporter(lifecycle.ACCOUNTS_SECTION, lifecycle.accounts_export)
         lifecycle.register_eraser(lifecycle.ACCOUNTS_SECTION, lifecycle.accounts_erase)

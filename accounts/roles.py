@@ -109,3 +109,45 @@ ROLES: dict[str, list[str]] = {
         "staff.view_useroverview",
     ],
 }
+
+# The permissions above that no model's Meta declares (Django's post-migrate hook creates only
+# those), with the model they belong to and their name.
+CUSTOM_PERMISSIONS: dict[str, tuple[str, str]] = {
+    SUSPEND_PERMISSION: ("user", "Can suspend, unsuspend, deactivate and reactivate users"),
+    ASSIST_PERMISSION: ("user", "Can resend verification, mark e-mail verified and end sessions"),
+    "accounts.export_csv": ("user", "Can export admin lists as CSV"),
+    REVOKE_KEYS_PERMISSION: ("apikey", "Can revoke API keys"),
+    "billing.refund_charge": ("staffbillingaction", "Can refund a charge (full or partial)"),
+    "billing.credit_customer": ("staffbillingaction", "Can add credit to a customer's balance"),
+    "billing.cancel_subscription": ("staffbillingaction", "Can cancel a subscription for its customer"),
+    "billing.resume_subscription": ("staffbillingaction", "Can resume a subscription for its customer"),
+    "billing.resync_customer": ("staffbillingaction", "Can re-sync a customer from Stripe"),
+    "billing.reprocess_webhook": ("staffbillingaction", "Can reprocess a failed webhook delivery"),
+    "billing.export_billing": ("staffbillingaction", "Can export subscription and payment lists as CSV"),
+    "staff.view_dashboard": ("dailyfigure", "Can view the staff dashboard"),
+    "staff.impersonate_user": ("useroverview", "Can sign in as a user for support (impersonate)"),
+}
+
+
+def roles_ensure(**kwargs: object) -> None:
+    """Creates the role groups that are missing, with their permissions (post_migrate).
+
+    The migrations create them on a new database; this puts back any that are gone, which a
+    test's database flush does (and a staff member deleting a group by mistake). A group that
+    exists is left as staff have made it."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    missing = set(ROLES) - set(Group.objects.filter(name__in=ROLES).values_list("name", flat=True))
+    for name in sorted(missing):
+        group = Group.objects.create(name=name)
+        for perm in ROLES[name]:
+            app_label, codename = perm.split(".")
+            model, label = CUSTOM_PERMISSIONS.get(perm, (codename.partition("_")[2], ""))
+            content_type, _ = ContentType.objects.get_or_create(app_label=app_label, model=model)
+            permission, _ = Permission.objects.get_or_create(
+                content_type=content_type,
+                codename=codename,
+                defaults={"name": label or f"Can {codename.replace('_', ' ')}"},
+            )
+            group.permissions.add(permission)

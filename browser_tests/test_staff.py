@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import pyotp
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP
 from django.utils import timezone
 
 from accounts.services import security_event_record
+from accounts.tests.factories import STAFF_TOTP_SECRET
 from audit.models import AuditEntry
 from audit.services import audit_record
 from browser_tests.conftest import Browser
@@ -20,13 +20,13 @@ from staff.models import DailyFigure, RetentionCohort
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+SECRET = STAFF_TOTP_SECRET
 
 
 @pytest.fixture
 def staff_world():
+    # Staff get an authenticator app with STAFF_TOTP_SECRET from the factory.
     staff = make_user(email="staff@example.com", handle="staffer", is_staff=True, is_superuser=True)
-    TOTP.activate(staff, SECRET)
     person = make_user(email="pat@example.com", handle="pat")
     other = make_user(handle="quinn")
     security_event_record(user=person, kind="login")

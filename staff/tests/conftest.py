@@ -1,4 +1,5 @@
-"""Staff test users: each has a TOTP authenticator, as staff must before the admin opens."""
+"""Staff test users: each has a TOTP authenticator (the factory gives staff one, with
+``STAFF_TOTP_SECRET``), as staff must before the admin opens."""
 
 from __future__ import annotations
 
@@ -6,20 +7,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Permission
 from django.test import Client
 
 from accounts.models import User
-from accounts.tests.factories import StaffUserFactory
+from accounts.tests.factories import STAFF_TOTP_SECRET, StaffUserFactory
 
-TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+TOTP_SECRET = STAFF_TOTP_SECRET
 
 
 def staff_member(*perms: str, superuser: bool = False, **fields: Any) -> User:
     """A staff member with two-factor on and the given ``app_label.codename`` permissions."""
     staff = StaffUserFactory(is_superuser=superuser, **fields)
-    TOTP.activate(staff, TOTP_SECRET)
     for perm in perms:
         app_label, codename = perm.split(".")
         staff.user_permissions.add(
