@@ -17,7 +17,7 @@ class AccountsConfig(AppConfig):
         from accounts.roles import roles_ensure
 
         receivers.connect()
-        # After every migrate (and a test's database flush): the role groups exist.
-        post_migrate.connect(roles_ensure, dispatch_uid="accounts_roles_ensure")
+        # After every migrate (and a test's database flush), once (for this app): the role groups exist.
+        post_migrate.connect(roles_ensure, sender=self, dispatch_uid="accounts_roles_ensure")
         lifecycle.register_exporter(lifecycle.ACCOUNTS_SECTION, lifecycle.accounts_export)
         lifecycle.register_eraser(lifecycle.ACCOUNTS_SECTION, lifecycle.accounts_erase)
