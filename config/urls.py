@@ -8,9 +8,10 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from billing.unavailable import unavailable_urls
+from config.api.schema_view import SchemaApi
 from config.views import avatar_file, favicon, healthz
 from referrals.views import ReferralSignupView
 
@@ -49,7 +50,7 @@ urlpatterns = [
     path("_allauth/openapi.html", csp_update(_DOCS_CSP)(OpenAPIHTMLView.as_view())),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include(api_v1)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/schema/", SchemaApi.as_view(), name="api-schema"),
     # The docs pages' bundles inject <style> elements (and Redoc a blob: worker): only these pages
     # relax the CSP for that. Swagger's start-up script is served by the split view, not inline.
     path(
