@@ -221,3 +221,15 @@ def test_accepting_a_follow_request_tells_the_requester(client, user):
     assert Notification.objects.filter(
         recipient=user, actor=owner, kind=Notification.Kind.FOLLOW_ACCEPTED
     ).exists()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_pricing_and_billing_links_only_when_billing_is_on(client, user, settings, enabled):
+    settings.BILLING_ENABLED = enabled
+    signed_out = client.get("/explore/").content.decode()
+    client.force_login(user)
+    settings_page = client.get("/settings/profile/").content.decode()
+    for html in (signed_out, settings_page):
+        assert ('href="/billing/pricing/"' in html or 'href="/billing/"' in html) is enabled
+    assert (">Pricing<" in signed_out) is enabled
+    assert (">Billing<" in settings_page) is enabled
