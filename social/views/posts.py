@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.auth import request_user, request_user_or_none
+from accounts.models import User
 from billing.entitlements import entitlements_for
 from billing.plans import FREE
 from config.errors import ApplicationError, NotFoundError
@@ -47,7 +48,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         post = selectors.post_get_for_user(user=me, post_id=post_id)
     except NotFoundError as exc:
         raise not_found(exc) from exc
-    limits = entitlements_for(user=me) if me is not None else FREE
+    limits = entitlements_for(user=me) if isinstance(me, User) else FREE
     form = ReplyForm(initial={"visibility": services.reply_visibility_default(parent=post)}, limits=limits)
     status = 200
     if request.method == "POST":
