@@ -1,5 +1,5 @@
-"""Notification e-mails ("Send me notification e-mails", per kind): the first at once, then at most one digest per
-``NOTIFICATION_EMAIL_DIGEST_MINUTES`` per person.
+"""Notification e-mails ("Send me notification e-mails", per kind): the first at once, then at
+most one digest per ``NOTIFICATION_EMAIL_DIGEST_MINUTES`` per person.
 
 How it runs:
 1. ``notification_create`` queues ``social.tasks.notification_emails_send`` after commit when the
