@@ -12,6 +12,7 @@ from django import forms
 from django.conf import settings
 
 from accounts.models import NOTIFICATION_KINDS, Profile, available_timezones
+from accounts.services.email_unsubscribe import KIND_TOPICS
 
 TIMEZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(available_timezones())]
 
@@ -70,10 +71,14 @@ class ProfileForm(forms.Form):
 
 
 class NotificationPreferencesForm(forms.Form):
-    """One checkbox per notification kind, plus e-mail notifications."""
+    """Per notification kind: a checkbox for the notification (``<kind>``) and one for its
+    e-mails (``email_<kind>``), plus the switch for every notification e-mail. Types only: the
+    rules are ``profile_update``'s."""
 
     email_notifications = forms.BooleanField(
-        required=False, label="Also send me e-mails", help_text="For the kinds switched on above."
+        required=False,
+        label="Send me notification e-mails",
+        help_text="Many at once come as one digest. Every e-mail has a one-click unsubscribe link.",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -82,19 +87,31 @@ class NotificationPreferencesForm(forms.Form):
             kind: forms.BooleanField(required=False, label=label)
             for kind, label in NOTIFICATION_KINDS.items()
         }
-        self.fields = {**kinds, **self.fields}
+        emails = {
+            f"email_{kind}": forms.BooleanField(required=False, label=KIND_TOPICS[kind].capitalize())
+            for kind in NOTIFICATION_KINDS
+        }
+        self.fields = {**kinds, **self.fields, **emails}
 
     @classmethod
     def initial_for(cls, profile: Profile) -> dict[str, Any]:
         initial: dict[str, Any] = {kind: profile.wants_notification(kind) for kind in NOTIFICATION_KINDS}
         initial["email_notifications"] = profile.email_notifications
+        for kind in NOTIFICATION_KINDS:
+            initial[f"email_{kind}"] = bool(profile.notification_email_preferences.get(kind, True))
         return initial
 
     def preferences(self) -> dict[str, bool]:
         return {kind: bool(self.cleaned_data.get(kind)) for kind in NOTIFICATION_KINDS}
 
+    def email_preferences(self) -> dict[str, bool]:
+        return {kind: bool(self.cleaned_data.get(f"email_{kind}")) for kind in NOTIFICATION_KINDS}
+
     def kind_fields(self) -> list[forms.BoundField]:
         return [self[kind] for kind in NOTIFICATION_KINDS]
+
+    def email_kind_fields(self) -> list[forms.BoundField]:
+        return [self[f"email_{kind}"] for kind in NOTIFICATION_KINDS]
 
 
 class AccountDeleteForm(forms.Form):

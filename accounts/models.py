@@ -66,14 +66,17 @@ RESERVED_HANDLES = frozenset(
 )
 
 
-# The kinds of notification a user can switch on or off, with the label the settings page shows.
+# The kinds of notification a user can switch on or off, with the label the settings page shows:
+# every kind of ``social.models.Notification.Kind`` (a test keeps the two the same).
 NOTIFICATION_KINDS: dict[str, str] = {
     "follow": "Someone follows me",
     "follow_request": "Someone asks to follow me",
+    "follow_accepted": "Someone accepts my follow request",
     "like": "Someone likes my post",
     "reply": "Someone replies to my post",
     "mention": "Someone mentions me",
     "repost": "Someone reposts my post",
+    "report_reviewed": "A moderator reviews my report",
 }
 
 # A profile's website is shown as a link: only http and https, never javascript: or data:.
@@ -241,7 +244,7 @@ class Profile(models.Model):
         return bool(self.notification_preferences.get(kind, True))
 
     def wants_notification_email(self, kind: str) -> bool:
-        """An e-mail for ``kind``: the kind is on, "Also send me e-mails" is on, and the user has
+        """An e-mail for ``kind``: the kind is on, "Send me notification e-mails" is on, and the user has
         not unsubscribed from that kind's e-mails."""
         return (
             self.email_notifications

@@ -4,6 +4,7 @@ their field), the first-run home, the unread badge, and the navigation at both s
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
@@ -11,6 +12,7 @@ from playwright.sync_api import FilePayload, expect
 
 from browser_tests.conftest import Browser
 from social import services
+from social.models import Post
 from social.tests.factories import make_post, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +26,7 @@ def _png(name: str) -> FilePayload:
 
 def test_first_run_suggests_people_and_the_composer_counts_and_previews(browser: Browser) -> None:
     writer = make_user(handle="writer", email="writer@example.com")
-    make_post(writer, "Worth reading on day one")
+    worth_reading = make_post(writer, "Worth reading on day one")
     make_user(handle="newbie", email="newbie@example.com")
     page = browser.page
     browser.log_in("newbie@example.com")
@@ -58,6 +60,21 @@ def test_first_run_suggests_people_and_the_composer_counts_and_previews(browser:
     page.get_by_label("Images (up to 4)").set_input_files([_png(f"{i}.png") for i in range(5)])
     expect(page.locator("[data-images-error]")).to_have_text("Choose at most 4 images: you chose 5.")
     browser.check("too many images")
+
+    # The reply box and the edit page count the same way, and warn near and past the limit;
+    # a screen reader hears the count once typing pauses (static/js/counter.js).
+    browser.goto(f"/posts/{worth_reading.pk}/")
+    page.locator("textarea[data-counter=reply-counter]").fill("r" * 485)
+    expect(page.locator("#reply-counter")).to_have_text("485 / 500 · 15 left")
+    expect(page.locator("#reply-counter")).to_have_class(re.compile(r"\bnear\b"))
+    expect(page.locator("#reply-counter-status")).to_have_text("15 characters left")
+    browser.check("reply counter near the limit")
+    mine = Post.objects.get(text="Two squares")
+    browser.goto(f"/posts/{mine.pk}/edit/")
+    expect(page.locator("#edit-counter")).to_have_text("11 / 500 · 489 left")
+    page.locator("textarea[data-counter=edit-counter]").fill("e" * 501)
+    expect(page.locator("#edit-counter")).to_have_text("501 / 500 · 1 too many")
+    expect(page.locator("#edit-counter")).to_have_class(re.compile(r"\bover\b"))
 
 
 def test_a_refused_post_keeps_its_text_and_says_so_by_the_field(browser: Browser) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.models import User
+from accounts.tests.factories import staff_member
 from browser_tests.conftest import Browser
+from social import moderation, services
 from social.tests.factories import make_follow, make_post, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,6 +85,10 @@ def test_public_pages(browser: Browser) -> None:
 
 def test_signed_in_pages(browser: Browser) -> None:
     post_id = _world()
+    # A notice from the site itself on the notifications page: alice's report was reviewed.
+    alice = User.objects.get(handle="alice")
+    report = services.report_create(reporter=alice, reason="spam", post_id=post_id)
+    moderation.moderation_dismiss(moderator=staff_member("Moderation"), report=report, note="fine")
     browser.log_in("alice@example.com")
     for path in [*SIGNED_IN_PAGES, f"/posts/{post_id}/"]:
         browser.goto(path)

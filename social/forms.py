@@ -28,6 +28,12 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+def _count_against_plan(field: forms.Field, *, limits: Entitlements, counter_id: str) -> None:
+    """Gives a post text box the live counter of static/js/counter.js: the plan's limit and the
+    id of the element that shows what is left (the service enforces the limit)."""
+    field.widget.attrs.update({"data-limit": str(limits.max_post_length), "data-counter": counter_id})
+
+
 class PostForm(forms.Form):
     """The composer. ``limits`` (the author's plan) sets the counter's and the image field's
     numbers; the service enforces them."""
@@ -58,9 +64,7 @@ class PostForm(forms.Form):
     def __init__(self, *args: Any, limits: Entitlements = FREE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.limits = limits
-        self.fields["text"].widget.attrs.update(
-            {"data-limit": str(limits.max_post_length), "data-counter": "compose-counter"}
-        )
+        _count_against_plan(self.fields["text"], limits=limits, counter_id="compose-counter")
         self.fields["images"].label = f"Images (up to {limits.max_images_per_post})"
         self.fields["images"].widget.attrs.update(
             {"data-max-images": str(limits.max_images_per_post), "data-previews": "compose-previews"}
@@ -71,6 +75,8 @@ class PostForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    """The reply box; ``limits`` (the replier's plan) sets its counter."""
+
     text = forms.CharField(
         required=False, strip=False, widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Write a reply"})
     )
@@ -78,10 +84,22 @@ class ReplyForm(forms.Form):
     # left empty, the service uses that too, and it refuses anything wider.
     visibility = forms.ChoiceField(choices=Post.Visibility.choices, required=False)
 
+    def __init__(self, *args: Any, limits: Entitlements = FREE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        _count_against_plan(self.fields["text"], limits=limits, counter_id="reply-counter")
+
 
 class PostEditForm(forms.Form):
+    """Editing a post; ``limits`` (the author's plan) sets the text's counter."""
+
     text = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 4}))
     content_warning = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args: Any, limits: Entitlements = FREE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limits = limits
+        _count_against_plan(self.fields["text"], limits=limits, counter_id="edit-counter")
 
 
 class ReportForm(forms.Form):

@@ -327,13 +327,21 @@ class Notification(models.Model):
         REPLY = "reply", "Reply"
         MENTION = "mention", "Mention"
         REPOST = "repost", "Repost"
+        REPORT_REVIEWED = "report_reviewed", "Report reviewed"
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # Who did it; none for what the site itself tells (a report's outcome: moderators stay unnamed).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     post = models.ForeignKey(Post, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # REPORT_REVIEWED: the decision that closed the reporter's report (its kind is the outcome).
+    moderation_action = models.ForeignKey(
+        "ModerationAction", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

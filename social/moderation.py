@@ -2,35 +2,32 @@
 
 Every action checks its own permission (``accounts.roles``), is written to the staff audit log
 with the moderator's note, tells the author why (hide, warn, suspend and their undoing), and
-closing a report tells the reporter its outcome, all by e-mail through the outbox.
+closing a report tells the reporter its outcome, by e-mail through the outbox and with an in-app
+notification (``REPORT_REVIEWED``) written in the same transaction as the decision; the reporter's
+settings for that kind switch either off.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import MODERATE_POST_PERMISSION, MODERATE_REPORT_PERMISSION, SUSPEND_PERMISSION
 from accounts.services import user_deactivate
+from accounts.services.email_unsubscribe import email_unsubscribe_token
 from accounts.services.staff import staff_check, staff_notice_send
 from audit.models import AuditEntry
 from audit.services import audit_record
 from config.errors import ApplicationError, ConflictError, PermissionDeniedError
 from outbox.services import email_enqueue
 from social import tasks
-from social.models import ModerationAction, Post, Report, TimelineEntry
+from social.models import ModerationAction, Notification, Post, Report, TimelineEntry
+from social.presenters import REPORT_OUTCOMES, report_about
 from social.services._common import on_commit_task
-
-# What the reporter is told when their report closes, by the action that closed it.
-REPORT_OUTCOMES: dict[str, str] = {
-    ModerationAction.Kind.HIDE: "we removed the content you reported.",
-    ModerationAction.Kind.WARN: "we warned the account you reported.",
-    ModerationAction.Kind.SUSPEND: "we suspended the account you reported.",
-    ModerationAction.Kind.RESOLVE: "we took action on it.",
-    ModerationAction.Kind.DISMISS: "we found that it does not break the community rules.",
-}
+from social.services.notifications import notification_report_reviewed_create
 
 
 def _require(moderator: User, permission: str) -> None:
@@ -72,25 +69,39 @@ def _record(
     return action
 
 
-def _close(report: Report | None, status: str, kind: str) -> None:
-    """Closes an open report and tells the reporter what came of it (once: a closed report is
-    left as it is)."""
+def _close(report: Report | None, status: str, action: ModerationAction) -> None:
+    """Closes an open report and tells the reporter what came of it, on the site and by e-mail
+    (once: a closed report is left as it is)."""
     if report is None or report.status != Report.Status.OPEN:
         return
     report.status = status
     report.closed_at = timezone.now()
     report.save(update_fields=["status", "closed_at"])
     reporter = report.reporter
-    if reporter.is_active:
-        about = f"a post by @{report.target_handle}" if report.post_id else f"@{report.target_handle}"
-        email_enqueue(
-            to=reporter.email,
-            subject=f"{settings.SITE_NAME}: your report was reviewed",
-            text=(
-                f"Hello @{reporter.handle},\n\nThank you for reporting {about}. A moderator "
-                f"reviewed it: {REPORT_OUTCOMES[kind]}\n\n{settings.SITE_NAME}"
-            ),
-        )
+    if not reporter.is_active:
+        return
+    notification_report_reviewed_create(action=action)
+    kind = Notification.Kind.REPORT_REVIEWED
+    profile = getattr(reporter, "profile", None)
+    if profile is not None and not profile.wants_notification_email(kind):
+        return
+    about = report_about(target_handle=report.target_handle, about_post=report.post_id is not None)
+    unsubscribe = settings.SITE_URL + reverse(
+        "accounts:email_unsubscribe", args=[email_unsubscribe_token(user_id=reporter.pk, kind=kind)]
+    )
+    email_enqueue(
+        to=reporter.email,
+        subject=f"{settings.SITE_NAME}: your report was reviewed",
+        text=(
+            f"Hello @{reporter.handle},\n\nThank you for reporting {about}. A moderator "
+            f"reviewed it: {REPORT_OUTCOMES[action.kind]}\n\n{settings.SITE_NAME}\n\n"
+            f"No more e-mails about reviews of your reports: {unsubscribe}"
+        ),
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
 
 
 @transaction.atomic
@@ -110,7 +121,7 @@ def moderation_hide_post(
         post.save(update_fields=["hidden_at", "is_pinned"])
         TimelineEntry.objects.filter(post=post).delete()
         on_commit_task(tasks.post_images_withdraw, post.pk)
-    _record(
+    action = _record(
         moderator=moderator,
         kind=ModerationAction.Kind.HIDE,
         target_user=post.author,
@@ -118,7 +129,7 @@ def moderation_hide_post(
         post=post,
         note=note,
     )
-    _close(report, Report.Status.RESOLVED, ModerationAction.Kind.HIDE)
+    _close(report, Report.Status.RESOLVED, action)
     if newly_hidden:
         staff_notice_send(
             user=post.author,
@@ -158,7 +169,7 @@ def moderation_warn_user(
 ) -> None:
     """Sends the user a warning e-mail (after commit) and records it."""
     _require(moderator, MODERATE_REPORT_PERMISSION)
-    _record(
+    action = _record(
         moderator=moderator,
         kind=ModerationAction.Kind.WARN,
         target_user=user,
@@ -166,7 +177,7 @@ def moderation_warn_user(
         post=None,
         note=note,
     )
-    _close(report, Report.Status.RESOLVED, ModerationAction.Kind.WARN)
+    _close(report, Report.Status.RESOLVED, action)
     body = (
         f"Hello @{user.handle},\n\nA moderator of {settings.SITE_NAME} reviewed a report about your "
         "account and asks you to follow the community rules."
@@ -187,7 +198,7 @@ def moderation_suspend_user(
     newly_suspended = user.is_active
     if newly_suspended:
         user_deactivate(user=user, reason=f"Suspended by moderation. {note}".strip(), actor=moderator)
-    _record(
+    action = _record(
         moderator=moderator,
         kind=ModerationAction.Kind.SUSPEND,
         target_user=user,
@@ -195,7 +206,7 @@ def moderation_suspend_user(
         post=None,
         note=note,
     )
-    _close(report, Report.Status.RESOLVED, ModerationAction.Kind.SUSPEND)
+    _close(report, Report.Status.RESOLVED, action)
     if newly_suspended:
         staff_notice_send(
             user=user,
@@ -232,7 +243,7 @@ def moderation_unsuspend_user(*, moderator: User, user: User, note: str = "") ->
 @transaction.atomic
 def moderation_resolve(*, moderator: User, report: Report, note: str = "") -> None:
     _require(moderator, MODERATE_REPORT_PERMISSION)
-    _record(
+    action = _record(
         moderator=moderator,
         kind=ModerationAction.Kind.RESOLVE,
         target_user=report.target_user,
@@ -240,13 +251,13 @@ def moderation_resolve(*, moderator: User, report: Report, note: str = "") -> No
         post=report.post,
         note=note,
     )
-    _close(report, Report.Status.RESOLVED, ModerationAction.Kind.RESOLVE)
+    _close(report, Report.Status.RESOLVED, action)
 
 
 @transaction.atomic
 def moderation_dismiss(*, moderator: User, report: Report, note: str = "") -> None:
     _require(moderator, MODERATE_REPORT_PERMISSION)
-    _record(
+    action = _record(
         moderator=moderator,
         kind=ModerationAction.Kind.DISMISS,
         target_user=report.target_user,
@@ -254,4 +265,4 @@ def moderation_dismiss(*, moderator: User, report: Report, note: str = "") -> No
         post=report.post,
         note=note,
     )
-    _close(report, Report.Status.DISMISSED, ModerationAction.Kind.DISMISS)
+    _close(report, Report.Status.DISMISSED, action)

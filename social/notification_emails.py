@@ -1,5 +1,5 @@
-"""Notification e-mails ("Also send me e-mails"): the first at once, then at most one digest per
-``NOTIFICATION_EMAIL_DIGEST_MINUTES`` per person.
+"""Notification e-mails ("Send me notification e-mails", per kind): the first at once, then at
+most one digest per ``NOTIFICATION_EMAIL_DIGEST_MINUTES`` per person.
 
 How it runs:
 1. ``notification_create`` queues ``social.tasks.notification_emails_send`` after commit when the
@@ -35,6 +35,9 @@ from accounts.services.email_unsubscribe import ALL_KINDS, KIND_TOPICS, email_un
 from outbox.services import email_enqueue
 from social.models import Notification
 
+# Kinds whose e-mail their own service sends (a report's outcome: social.moderation), never in a
+# notification e-mail or digest.
+OWN_EMAIL_KINDS = frozenset({Notification.Kind.REPORT_REVIEWED})
 # A digest lists this many notifications and says how many more there are.
 DIGEST_MAX_ITEMS = 20
 # The sweep takes at most this many people per run; the rest wait a minute.
@@ -43,6 +46,7 @@ SWEEP_BATCH = 500
 _ACTIONS: dict[str, str] = {
     Notification.Kind.FOLLOW: "followed you",
     Notification.Kind.FOLLOW_REQUEST: "asked to follow you",
+    Notification.Kind.FOLLOW_ACCEPTED: "accepted your follow request",
     Notification.Kind.LIKE: "liked your post",
     Notification.Kind.REPLY: "replied to your post",
     Notification.Kind.MENTION: "mentioned you",
@@ -107,7 +111,11 @@ def notification_digests_send_due(*, now: datetime | None = None) -> int:
 def _pending(*, state: NotificationEmailState, profile: Profile) -> list[Notification]:
     """The notifications an e-mail would now tell of, oldest first."""
     user = profile.user
-    kinds = [kind for kind in Notification.Kind.values if profile.wants_notification_email(kind)]
+    kinds = [
+        kind
+        for kind in Notification.Kind.values
+        if kind not in OWN_EMAIL_KINDS and profile.wants_notification_email(kind)
+    ]
     if not user.is_active or not kinds or not _address_verified(user_id=user.pk, email=user.email):
         return []
     return list(
@@ -130,6 +138,9 @@ def _address_verified(*, user_id: int, email: str) -> bool:
 
 def _item(notification: Notification) -> EmailItem:
     actor = notification.actor
+    if actor is None:
+        # _pending takes notifications from people only: the site's own have their own e-mail.
+        raise ValueError(f"Notification {notification.pk} has no actor to tell of.")
     display_name = actor.profile.display_name if hasattr(actor, "profile") else ""
     post = notification.post
     if post is not None and post.is_live:

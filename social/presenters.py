@@ -28,6 +28,16 @@ Shape = dict[str, Any]
 # How long a notification's excerpt of its post may be.
 EXCERPT_LENGTH = 140
 
+# What the reporter is told when their report closes, by the moderation action that closed it
+# (``ModerationAction.Kind``): the outcome e-mail and the REPORT_REVIEWED notification.
+REPORT_OUTCOMES: dict[str, str] = {
+    "hide": "we removed the content you reported.",
+    "warn": "we warned the account you reported.",
+    "suspend": "we suspended the account you reported.",
+    "resolve": "we took action on it.",
+    "dismiss": "we found that it does not break the community rules.",
+}
+
 
 @lru_cache(maxsize=1)
 def default_avatar_url() -> str:
@@ -203,18 +213,44 @@ def notification_excerpt(row: Row) -> str | None:
     return (row["post_text"] or "")[:EXCERPT_LENGTH]
 
 
+def report_about(*, target_handle: str, about_post: bool) -> str:
+    """What a report was about, as its reporter is told."""
+    return f"a post by @{target_handle}" if about_post else f"@{target_handle}"
+
+
+def notification_report_present(row: Row) -> Shape | None:
+    """A REPORT_REVIEWED notification's report: whom it was about and what came of it (never
+    which moderator decided, nor their note); ``None`` for every other kind."""
+    outcome = row["report_outcome"]
+    if outcome is None:
+        return None
+    handle = row["report_target_handle"] or ""
+    about_post = row["report_post_id"] is not None
+    about = report_about(target_handle=handle, about_post=about_post)
+    return {
+        "target_handle": handle,
+        "about_post": about_post,
+        "outcome": outcome,
+        "message": f"A moderator reviewed your report about {about}: {REPORT_OUTCOMES.get(outcome, '')}",
+    }
+
+
 def notification_present(row: Row) -> Shape:
-    """A notification; ``row`` comes from ``selectors.notifications.notification_list``."""
+    """A notification; ``row`` comes from ``selectors.notifications.notification_list``.
+    ``actor`` is ``None`` for what the site itself tells (a report's outcome)."""
     return {
         "id": row["id"],
         "kind": row["kind"],
         "created_at": row["created_at"],
         "read": row["read_at"] is not None,
-        "actor": user_present(
+        "actor": None
+        if row["actor_handle"] is None
+        else user_present(
             handle=row["actor_handle"], display_name=row["actor_name"], avatar=row["actor_avatar"]
         ),
         "post_id": row["post_id"],
         "post_excerpt": notification_excerpt(row),
+        "report": notification_report_present(row),
     }
 
 

@@ -22,10 +22,12 @@ _SALT = "accounts.email-unsubscribe"
 KIND_TOPICS: dict[str, str] = {
     "follow": "new followers",
     "follow_request": "follow requests",
+    "follow_accepted": "accepted follow requests",
     "like": "likes",
     "reply": "replies",
     "mention": "mentions",
     "repost": "reposts",
+    "report_reviewed": "reviews of your reports",
 }
 
 
@@ -69,7 +71,7 @@ def email_unsubscribe_link_read(*, token: str) -> UnsubscribeLink:
 @transaction.atomic
 def notification_email_subscription_set(*, link: UnsubscribeLink, subscribed: bool) -> Profile:
     """Stops (or restarts) the e-mails the link names. ``ALL_KINDS`` is the settings page's
-    "Also send me e-mails" switch; a kind is that kind's e-mails only (the in-app notification
+    "Send me notification e-mails" switch; a kind is that kind's e-mails only (the in-app notification
     stays). Idempotent: a mail client may POST the same link twice."""
     profile = Profile.objects.select_for_update().get(user=link.user)
     if link.kind == ALL_KINDS:

@@ -19,7 +19,7 @@ from django.core.files import File
 from django.db import transaction
 
 from accounts.images import process_image
-from accounts.models import Profile, User
+from accounts.models import NOTIFICATION_KINDS, Profile, User
 from accounts.services import profile_ensure
 from config.errors import ApplicationError
 from config.middleware import timezone_sessions_update
@@ -46,6 +46,21 @@ def avatar_files_delete_on_commit(names: list[str]) -> None:
                 logger.warning("Could not delete avatar file %s", name)
 
     transaction.on_commit(delete)
+
+
+def _check_emails_have_notifications(*, profile: Profile, asked: dict[str, bool]) -> None:
+    """E-mails tell of notifications: asking for a kind's e-mails while that kind is switched
+    off would silently send nothing, so it is refused, by the kinds concerned."""
+    pointless = [kind for kind, on in asked.items() if on and not profile.wants_notification(kind)]
+    if pointless:
+        names = ", ".join(f"“{NOTIFICATION_KINDS[kind]}”" for kind in pointless)
+        its = "its" if len(pointless) == 1 else "their"
+        message = (
+            f"E-mails come only with the notification itself: switch on {names}, or untick {its} e-mails."
+        )
+        raise ApplicationError(
+            message, code="email_without_notification", fields={"notification_email_preferences": [message]}
+        )
 
 
 @transaction.atomic
@@ -87,13 +102,16 @@ def profile_update(
     timezone: str | None = None,
     notification_preferences: dict[str, bool] | None = None,
     email_notifications: bool | None = None,
+    notification_email_preferences: dict[str, bool] | None = None,
     avatar: File | None = None,
     remove_avatar: bool = False,
 ) -> Profile:
     """Changes the given fields of the user's own profile; ``None`` leaves a field as it is.
 
     Text is stored as plain text (control characters removed). ``notification_preferences``
-    is merged into the saved preferences (only kinds of ``accounts.models.NOTIFICATION_KINDS``).
+    is merged into the saved preferences (only kinds of ``accounts.models.NOTIFICATION_KINDS``);
+    so is ``notification_email_preferences`` (which kinds also come by e-mail), and asking for
+    the e-mails of a kind that ends up switched off is refused (there would be nothing to send).
     An ``avatar`` upload goes through the image pipeline and is stored at 400x400 and 96x96;
     ``remove_avatar`` deletes both. Raises ``ApplicationError`` (400, with ``fields``) for
     invalid input and ``InvalidImageError`` for an image that is refused.
@@ -114,6 +132,11 @@ def profile_update(
             if notification_preferences is None
             else {**profile.notification_preferences, **notification_preferences}
         ),
+        "notification_email_preferences": (
+            None
+            if notification_email_preferences is None
+            else {**profile.notification_email_preferences, **notification_email_preferences}
+        ),
     }
     changes = {field: value for field, value in given.items() if value is not None}
 
@@ -124,6 +147,7 @@ def profile_update(
         profile.full_clean(exclude=["user", "avatar", "avatar_small"])
     except ValidationError as exc:
         raise ApplicationError("The profile is not valid.", fields=exc.message_dict) from exc
+    _check_emails_have_notifications(profile=profile, asked=notification_email_preferences or {})
 
     if remove_avatar:
         profile_avatar_clear(profile=profile)

@@ -46,10 +46,12 @@ def test_me_returns_own_profile_and_settings(user, user_api_client):
     assert body["notification_preferences"] == {
         "follow": True,
         "follow_request": True,
+        "follow_accepted": True,
         "like": True,
         "reply": True,
         "mention": True,
         "repost": True,
+        "report_reviewed": True,
     }
     assert body["email_notifications"] is True
 

@@ -141,6 +141,61 @@ def test_notifications_page_saves_preferences(user, client_in):
     assert profile.email_notifications is False
 
 
+def test_notifications_page_has_both_switches_for_every_kind(user, client_in):
+    html = client_in.get(NOTIFICATIONS).content.decode()
+    for label in ("Someone accepts my follow request", "A moderator reviews my report"):
+        assert label in html
+    for kind in ("follow", "follow_accepted", "like", "report_reviewed"):
+        assert f'name="{kind}"' in html and f'name="email_{kind}"' in html
+    assert "Accepted follow requests" in html and "Reviews of your reports" in html
+
+
+def test_notifications_page_saves_which_kinds_are_emailed(user, client_in):
+    on = {kind: "on" for kind in ("follow", "like", "reply", "follow_accepted", "report_reviewed")}
+    emails = {"email_follow": "on", "email_reply": "on", "email_report_reviewed": "on"}
+    response = client_in.post(NOTIFICATIONS, {**on, **emails, "email_notifications": "on"}, follow=True)
+    assert "Your notification settings are saved." in response.content.decode()
+    profile = Profile.objects.get(user=user)
+    assert profile.wants_notification_email("follow") and profile.wants_notification_email("reply")
+    assert profile.wants_notification_email("report_reviewed")
+    assert not profile.wants_notification_email("like")  # notified on the site, not by e-mail
+    assert not profile.wants_notification_email("follow_accepted")
+    assert profile.wants_notification("follow_accepted") and not profile.wants_notification("mention")
+    # The page shows what was saved.
+    html = client_in.get(NOTIFICATIONS).content.decode()
+    assert 'name="email_reply" id="id_email_reply" checked' in html
+    assert 'name="email_like" id="id_email_like" checked' not in html
+
+
+def test_notifications_page_refuses_emails_for_a_kind_switched_off(user, client_in):
+    response = client_in.post(
+        NOTIFICATIONS, {"follow": "on", "email_like": "on", "email_notifications": "on"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert 'role="alert"' in html and "switch on “Someone likes my post”" in html
+    # Nothing was saved, and the page keeps what was ticked.
+    profile = Profile.objects.get(user=user)
+    assert profile.notification_preferences == {} and profile.notification_email_preferences == {}
+    assert 'name="email_like" id="id_email_like" checked' in html
+
+
+def test_switching_follow_accepted_off_stops_its_notification(user, client_in):
+    from social import services
+    from social.models import Notification
+    from social.tests.factories import make_user
+
+    everything_but = {
+        kind: "on" for kind in ("follow", "follow_request", "like", "reply", "mention", "repost")
+    }
+    client_in.post(NOTIFICATIONS, everything_but)
+    user = User.objects.get(pk=user.pk)  # as the accepting request loads them
+    owner = make_user(handle="owner", private=True)
+    services.follow_create(follower=user, followee=owner)
+    services.follow_request_accept(owner=owner, requester=user)
+    assert not Notification.objects.filter(recipient=user, kind="follow_accepted").exists()
+
+
 # --- Profile creation, selectors and the card ------------------------------------------------
 
 

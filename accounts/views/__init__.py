@@ -75,6 +75,7 @@ def notifications_edit(request: HttpRequest) -> HttpResponse:
                     user=user,
                     notification_preferences=form.preferences(),
                     email_notifications=form.cleaned_data["email_notifications"],
+                    notification_email_preferences=form.email_preferences(),
                 )
             except ApplicationError as error:
                 error.add_to_form(form)

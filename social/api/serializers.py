@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from social.models import Notification, Post, Report
+from social.models import ModerationAction, Notification, Post, Report
+from social.presenters import REPORT_OUTCOMES
 
 # --- Input ---------------------------------------------------------------------------------------
 
@@ -161,14 +162,31 @@ class NotificationActorOutputSerializer(serializers.Serializer):
     avatar_url = serializers.CharField()
 
 
+class NotificationReportOutputSerializer(serializers.Serializer):
+    """The reporter's report, on a ``report_reviewed`` notification (no moderator is named)."""
+
+    target_handle = serializers.CharField(help_text="Whom the report was about (their handle then).")
+    about_post = serializers.BooleanField(help_text="Whether the report was about one of their posts.")
+    outcome = serializers.ChoiceField(
+        choices=[(kind, label) for kind, label in ModerationAction.Kind.choices if kind in REPORT_OUTCOMES],
+        help_text="The decision that closed the report.",
+    )
+    message = serializers.CharField(help_text="The outcome in words, as the notifications page says it.")
+
+
 class NotificationOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Notification.Kind.choices)
     created_at = serializers.DateTimeField()
     read = serializers.BooleanField()
-    actor = NotificationActorOutputSerializer()
+    actor = NotificationActorOutputSerializer(
+        allow_null=True, help_text="Who did it; null for what the site itself tells (report_reviewed)."
+    )
     post_id = serializers.IntegerField(allow_null=True)
     post_excerpt = serializers.CharField(allow_null=True)
+    report = NotificationReportOutputSerializer(
+        allow_null=True, help_text="For report_reviewed: the report and its outcome; null otherwise."
+    )
 
 
 class UnreadCountOutputSerializer(serializers.Serializer):

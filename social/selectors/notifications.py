@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, F, Max, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 
 from accounts.models import User
 from social.models import Notification, Post
 from social.selectors.visibility import blocked_either_way_q, muted_exists, visible_posts_q
+
+# From someone whose account is active, or from the site itself (no actor: a report's outcome).
+_FROM_ACTIVE = Q(actor__isnull=True) | Q(actor__is_active=True)
 
 
 def notification_list(*, user: User) -> QuerySet[Any]:
@@ -19,7 +22,7 @@ def notification_list(*, user: User) -> QuerySet[Any]:
     of a post that was hidden, deleted, edited to drop the mention, or was never theirs to see.
     """
     qs = (
-        Notification.objects.filter(recipient=user, actor__is_active=True)
+        Notification.objects.filter(_FROM_ACTIVE, recipient=user)
         .exclude(muted_exists(user.pk, "actor_id"))
         .exclude(blocked_either_way_q(user.pk, "actor_id"))
         .annotate(post_visible=Exists(Post.objects.filter(visible_posts_q(user), pk=OuterRef("post_id"))))
@@ -36,12 +39,15 @@ def notification_list(*, user: User) -> QuerySet[Any]:
         actor_avatar=F("actor__profile__avatar_small"),
         post_text=F("post__text"),
         post_content_warning=F("post__content_warning"),
+        report_outcome=F("moderation_action__kind"),
+        report_target_handle=F("moderation_action__target_handle"),
+        report_post_id=F("moderation_action__report__post_id"),
     )
 
 
 def notification_unread_count(*, user: User) -> int:
     return (
-        Notification.objects.filter(recipient=user, actor__is_active=True, read_at__isnull=True)
+        Notification.objects.filter(_FROM_ACTIVE, recipient=user, read_at__isnull=True)
         .exclude(muted_exists(user.pk, "actor_id"))
         .exclude(blocked_either_way_q(user.pk, "actor_id"))
         .count()
@@ -55,7 +61,7 @@ def notification_group_list(*, user: User) -> QuerySet[Any]:
     cursor paginator.
     """
     return (
-        Notification.objects.filter(recipient=user, actor__is_active=True, read_at__isnull=True)
+        Notification.objects.filter(_FROM_ACTIVE, recipient=user, read_at__isnull=True)
         .exclude(muted_exists(user.pk, "actor_id"))
         .exclude(blocked_either_way_q(user.pk, "actor_id"))
         .values("kind", "post_id")

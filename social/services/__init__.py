@@ -23,6 +23,7 @@ from social.services.notifications import (
     notification_create,
     notification_mark_all_read,
     notification_mark_read,
+    notification_report_reviewed_create,
 )
 from social.services.posts import (
     ImageUpload,
@@ -69,6 +70,7 @@ __all__ = [
     "notification_create",
     "notification_mark_all_read",
     "notification_mark_read",
+    "notification_report_reviewed_create",
     "post_create",
     "post_delete",
     "post_edit",

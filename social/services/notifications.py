@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import User
 from config.errors import NotFoundError
 from social import tasks
-from social.models import Notification, Post
+from social.models import ModerationAction, Notification, Post
 from social.selectors.visibility import block_exists_between, mute_exists
 
 
@@ -39,6 +39,24 @@ def notification_create(
         # The task decides between an e-mail now and a later digest (social.notification_emails).
         transaction.on_commit(lambda: tasks.notification_emails_send.delay(recipient.pk))
     return notification
+
+
+def notification_report_reviewed_create(*, action: ModerationAction) -> Notification | None:
+    """Tells a reporter, on the site, that a moderator reviewed their report and what came of it
+    (``action``, the decision that closed the report). From the site, not a person: no actor,
+    so no moderator is named. Nothing if the reporter switched the kind off or is suspended.
+    Its e-mail is the moderation service's own outcome e-mail, not a notification e-mail.
+    Call inside the decision's transaction, so the notice and the decision stand or fall together.
+    """
+    report = action.report
+    if report is None:
+        return None
+    reporter = report.reporter
+    profile = getattr(reporter, "profile", None)
+    kind = Notification.Kind.REPORT_REVIEWED
+    if not reporter.is_active or (profile is not None and not profile.wants_notification(kind)):
+        return None
+    return Notification.objects.create(recipient=reporter, actor=None, kind=kind, moderation_action=action)
 
 
 @transaction.atomic

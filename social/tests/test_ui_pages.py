@@ -221,3 +221,32 @@ def test_accepting_a_follow_request_tells_the_requester(client, user):
     assert Notification.objects.filter(
         recipient=user, actor=owner, kind=Notification.Kind.FOLLOW_ACCEPTED
     ).exists()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_pricing_and_billing_links_only_when_billing_is_on(client, user, settings, enabled):
+    settings.BILLING_ENABLED = enabled
+    signed_out = client.get("/explore/").content.decode()
+    client.force_login(user)
+    settings_page = client.get("/settings/profile/").content.decode()
+    for html in (signed_out, settings_page):
+        assert ('href="/billing/pricing/"' in html or 'href="/billing/"' in html) is enabled
+    assert (">Pricing<" in signed_out) is enabled
+    assert (">Billing<" in settings_page) is enabled
+
+
+def test_reply_box_and_edit_page_count_against_the_plans_limit(client, user, other_user):
+    theirs = make_post(other_user, "reply to me")
+    mine = make_post(user, "edit me")
+    client.force_login(user)
+    reply = client.get(f"/posts/{theirs.pk}/").content.decode()
+    edit = client.get(f"/posts/{mine.pk}/edit/").content.decode()
+    for html, counter in ((reply, "reply-counter"), (edit, "edit-counter")):
+        assert f'data-counter="{counter}"' in html and 'data-limit="500"' in html
+        assert f'id="{counter}"' in html and "Up to 500 characters" in html
+        assert "js/counter.js" in html
+    # The edit page's errors stay by their field, the text kept.
+    response = client.post(f"/posts/{mine.pk}/edit/", {"text": "x" * 501, "content_warning": ""})
+    assert response.status_code == 400
+    assert "at most 500 characters" in _field_block(response.content.decode(), "text")
+    assert Post.objects.get(pk=mine.pk).text == "edit me"

@@ -14,6 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.auth import request_user, request_user_or_none
+from accounts.models import User
+from billing.entitlements import entitlements_for
+from billing.plans import FREE
 from config.errors import ApplicationError, NotFoundError
 from social import selectors, services
 from social.forms import PostEditForm, ReplyForm, ReportForm
@@ -45,12 +48,13 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         post = selectors.post_get_for_user(user=me, post_id=post_id)
     except NotFoundError as exc:
         raise not_found(exc) from exc
-    form = ReplyForm(initial={"visibility": services.reply_visibility_default(parent=post)})
+    limits = entitlements_for(user=me) if isinstance(me, User) else FREE
+    form = ReplyForm(initial={"visibility": services.reply_visibility_default(parent=post)}, limits=limits)
     status = 200
     if request.method == "POST":
         if request_user_or_none(request) is None:
             return redirect(f"{reverse('account_login')}?next={request.path}")
-        form = ReplyForm(request.POST)
+        form = ReplyForm(request.POST, limits=limits)
         outcome = _reply(request, post, form)
         if isinstance(outcome, HttpResponse):
             return outcome
@@ -126,10 +130,11 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
         raise not_found(exc) from exc
     if post.author_id != user.pk:
         raise Http404("Not your post.")
-    form = PostEditForm(initial={"text": post.text, "content_warning": post.content_warning})
+    limits = entitlements_for(user=user)
+    form = PostEditForm(initial={"text": post.text, "content_warning": post.content_warning}, limits=limits)
     status = 200
     if request.method == "POST":
-        form = PostEditForm(request.POST)
+        form = PostEditForm(request.POST, limits=limits)
         status = 400
         if form.is_valid():
             try:

@@ -1,29 +1,10 @@
-// The composer (templates/social/_composer.html), enhanced: a live character counter against
-// the plan's limit, and previews of the chosen images with a description box each. The boxes
-// write the one-line-per-image descriptions field the server reads, so the page works the
-// same without JavaScript. No inline code: the CSP allows only files served by the site.
+// The composer (templates/social/_composer.html), enhanced: previews of the chosen images with a
+// description box each (its character counter is static/js/counter.js, shared with the reply
+// and edit boxes). The boxes write the one-line-per-image descriptions field the server reads,
+// so the page works the same without JavaScript. No inline code: the CSP allows only files served by the site.
 (() => {
   const form = document.querySelector("form[data-composer]");
   if (!form) return;
-
-  // --- counter ---------------------------------------------------------------------------------
-  const text = form.querySelector("textarea[data-limit]");
-  const counter = text && document.getElementById(text.dataset.counter);
-  if (text && counter) {
-    const limit = Number(text.dataset.limit);
-    counter.setAttribute("aria-live", "polite");
-    const update = () => {
-      // Code points, as the server counts them (an emoji is one character, not two).
-      const used = [...text.value].length;
-      const left = limit - used;
-      counter.textContent = left >= 0
-        ? `${used} / ${limit} · ${left} left`
-        : `${used} / ${limit} · ${-left} too many`;
-      counter.classList.toggle("over", left < 0);
-    };
-    text.addEventListener("input", update);
-    update();
-  }
 
   // --- image previews with descriptions -------------------------------------------------------
   const input = form.querySelector("input[type=file][data-max-images]");
