@@ -185,7 +185,12 @@ class Processes:
             os.killpg(process.pid, signal.SIGKILL)
 
     def stop_all(self) -> list[str]:
+        """SIGTERM to every child at once (each finishes what it holds), then waits for each."""
         stopped = list(self.children)
+        for process in self.children.values():
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(process.pid, signal.SIGTERM)
         for name in reversed(stopped):
             self.stop(name)
         return stopped
@@ -320,7 +325,7 @@ class Mailbox:
             envelope.original_content or envelope.content, policy=email.policy.default
         )
         with self.lock:
-            self.messages.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+            self.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -1032,6 +1037,8 @@ def main() -> int:
     def stop_on(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
+    # Ctrl-C (also when started in the background, where SIGINT comes ignored), SIGTERM, SIGHUP.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, stop_on)
     signal.signal(signal.SIGHUP, stop_on)
     try:
