@@ -1,6 +1,6 @@
 """The production rehearsal (issue 17, item 3): the real processes, production settings, end to end.
 
-Run before every release: ``scripts/check-production --rehearse`` (about two minutes). It does
+Run before every release: ``scripts/check-production --rehearse`` (2-4 minutes). It does
 what an operator and a first customer do on a fresh Railway deploy (docs/railway.md), on loopback:
 
 - **Build**: ``collectstatic`` as the ``Dockerfile`` runs it (throwaway key, compressed and
@@ -33,7 +33,7 @@ Talks only to 127.0.0.1.
 
 ``DATABASE_URL`` names the PostgreSQL server (its database is not touched);
 ``REHEARSAL_DATABASE`` (default ``relay_rehearsal``) the database created and dropped;
-``REHEARSAL_TIMEOUT`` (default 240) the seconds the whole run may take.
+``REHEARSAL_TIMEOUT`` (default 360) the seconds the whole run may take.
 """
 
 from __future__ import annotations
@@ -1029,7 +1029,7 @@ def main() -> int:
     rehearsal = Rehearsal(
         server_url=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/relay"),
         database=os.environ.get("REHEARSAL_DATABASE", "relay_rehearsal"),
-        budget=float(os.environ.get("REHEARSAL_TIMEOUT", "240")) + (900 if options.fresh else 0),
+        budget=float(os.environ.get("REHEARSAL_TIMEOUT", "360")) + (900 if options.fresh else 0),
         keep=options.keep,
         fresh=options.fresh,
     )
