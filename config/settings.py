@@ -552,9 +552,25 @@ if STRIPE_USE_LOCAL:
     STRIPE_PUBLISHABLE_KEY = STRIPE_PUBLISHABLE_KEY or "pk_test_localstandin000000000000000000"
     STRIPE_API_HOST = env.str("STRIPE_API_HOST", default=f"http://{STRIPE_LOCAL_ADDR}")
 elif BILLING_ENABLED and env.str("STRIPE_API_HOST", default=""):
-    # Only set when asked for (the production rehearsal points a real-looking key at the
-    # stand-in this way): dj-stripe warns (djstripe.W002) when a real key has a custom host.
+    # Only set when asked for: dj-stripe warns (djstripe.W002) when a real key has a custom host.
     STRIPE_API_HOST = env.str("STRIPE_API_HOST")
+    _api_host = urlsplit(STRIPE_API_HOST)
+    # Production talks to Stripe over HTTPS only. The one exception is the production rehearsal
+    # (scripts/rehearse-production), which points the real processes at the stand-in over plain
+    # HTTP on loopback: it needs PRODUCTION_REHEARSAL=1 as well, a test key and a loopback
+    # address, so no deployment reaches the stand-in's address by a stray variable (an unset
+    # flag, a live key or another host all refuse to start).
+    _rehearsal = (
+        env.bool("PRODUCTION_REHEARSAL", default=False)
+        and _api_host.scheme == "http"
+        and _api_host.hostname in {"127.0.0.1", "localhost", "::1"}
+        and not STRIPE_LIVE_MODE
+    )
+    if not (DEBUG or TESTING) and _api_host.scheme != "https" and not _rehearsal:
+        raise ImproperlyConfigured(
+            "STRIPE_API_HOST must be an https:// URL when DJANGO_DEBUG is off "
+            f"(got {_api_host.scheme or 'no'} scheme). Unset it to talk to Stripe itself."
+        )
 if not BILLING_ENABLED:
     # No Stripe: nothing to reconcile, no customers to back-fill.
     for _job in ("billing-reconcile", "integrations-stripe-customers-backfill"):

@@ -131,3 +131,35 @@ def test_production_without_billing_says_billing_is_not_available(settings):
         and "integrations-stripe-customers-backfill" not in probe["beat"]
     )
     assert "Billing is disabled" in probe["webhook_setup"]
+
+
+def test_production_refuses_a_plain_http_stripe_host_unless_rehearsing_on_loopback(settings):
+    """The production rehearsal (scripts/rehearse-production) points the real processes at the
+    stand-in over HTTP; a deployment cannot do so by a stray STRIPE_API_HOST."""
+    key = {"STRIPE_TEST_SECRET_KEY": "sk_test_" + "a" * 24}
+    stand_in = "http://127.0.0.1:12111"
+    refused = [
+        _production_env(settings, STRIPE_API_HOST=stand_in, **key),  # no rehearsal flag
+        _production_env(
+            settings, STRIPE_API_HOST="http://stripe.internal:12111", PRODUCTION_REHEARSAL="1", **key
+        ),
+        _production_env(
+            settings,
+            STRIPE_API_HOST=stand_in,
+            PRODUCTION_REHEARSAL="1",
+            STRIPE_LIVE_MODE="1",
+            STRIPE_LIVE_SECRET_KEY="sk_live_" + "a" * 24,
+        ),
+    ]
+    for env in refused:
+        result = _run(SETTINGS_ONLY, env)
+        assert result.returncode != 0, env
+        assert "STRIPE_API_HOST must be an https:// URL" in result.stderr
+    # The flag alone changes nothing: Stripe itself.
+    flag_only = _run(SETTINGS_ONLY, _production_env(settings, PRODUCTION_REHEARSAL="1", **key))
+    assert flag_only.stdout.split() == ["https://api.stripe.com", "False"], flag_only.stderr
+    rehearsal = _run(
+        SETTINGS_ONLY, _production_env(settings, STRIPE_API_HOST=stand_in, PRODUCTION_REHEARSAL="1", **key)
+    )
+    assert rehearsal.returncode == 0, rehearsal.stderr
+    assert rehearsal.stdout.split() == [stand_in, stand_in, "False"]  # and the stand-in app is not installed
