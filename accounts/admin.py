@@ -15,7 +15,6 @@ from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
 
-from accounts.admin_actions import staff_action_run
 from accounts.auth import request_user
 from accounts.models import Profile, SecurityEvent, SignupBlock, User
 from accounts.roles import ASSIST_PERMISSION, REVOKE_KEYS_PERMISSION, SUSPEND_PERMISSION
@@ -29,7 +28,7 @@ from accounts.services.staff import (
     user_reactivate,
     user_sessions_end_all,
 )
-from config.admin import CsvExportMixin, ReadOnlyAdminMixin, ReasonActionForm, export_as_csv
+from config.admin import CsvExportMixin, ReadOnlyAdminMixin, ReasonActionForm, export_as_csv, staff_action_run
 from config.errors import ConflictError
 
 

@@ -22,6 +22,8 @@ class AuditEntry(models.Model):
         BILLING = "billing", "Billing action"
         REFERRALS = "referrals", "Referrals action"
         IMPERSONATION = "impersonation", "Impersonation"
+        EXPORT = "export", "CSV export"
+        OUTBOX = "outbox", "E-mail outbox action"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(

@@ -1,4 +1,6 @@
-"""Admin edits and deletes (Django's LogEntry) become audit entries, with the changed fields."""
+"""Admin edits and deletes (Django's LogEntry) become audit entries, with the changed fields; so do
+the staff actions of the apps below audit (``config.admin.staff_action_performed``: the outbox's
+retry, every CSV export)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.dispatch import receiver
 
 from audit.models import AuditEntry
 from audit.services import audit_record
+from config.admin import staff_action_performed
 
 KINDS = {
     ADDITION: (AuditEntry.Kind.ADMIN_ADD, "add"),
@@ -56,3 +59,18 @@ def audit_admin_log_entry(sender: type[LogEntry], instance: LogEntry, created: b
         AuditEntry.objects.filter(pk=entry.pk).update(
             object_type=label, object_id=instance.object_id or "", object_repr=instance.object_repr
         )
+
+
+@receiver(staff_action_performed, dispatch_uid="audit_staff_action_performed")
+def audit_staff_action_performed(
+    sender: Any,
+    *,
+    actor: Any,
+    kind: str,
+    action: str,
+    obj: Any = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    audit_record(actor=actor, kind=kind, action=action, obj=obj, reason=reason, details=details)

@@ -6,7 +6,8 @@ dj-stripe's own "add"/"change" forms only write the local copy of a Stripe objec
 that refunds nothing, a Subscription edit Stripe never sees), so they are not offered: changes go
 through Stripe, by the staff actions below (``billing.staff_actions``) or Stripe's dashboard, and
 come back by webhook. Each action and the CSV export checks its own permission
-(``billing.StaffBillingAction``'s).
+(``billing.StaffBillingAction``'s). Amounts read as money on the lists and on each object's page
+(``billing.admin_money``); the lists export through the site-wide ``config.admin.export_as_csv``.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ from djstripe.admin.admin import StripeModelAdmin, WebhookEventTriggerAdmin
 
 from accounts.auth import request_user
 from billing import djstripe_fixes, services, staff_actions
-from billing.admin_csv import csv_export_action
 from billing.admin_forms import CancelForm, CreditForm, ReasonForm, RefundForm
+from billing.admin_money import MoneyFieldsMixin, money_display, stripe_text
 from billing.admin_staff import StaffAction, StaffActionsMixin
 from billing.models import BillingNotification, GracePeriod
 from billing.money import money_format, money_major
 from billing.selectors import stripe_id, subscription_item, subscription_status
 from billing.statuses import LIVE_STATUSES
-from config.admin import ReadOnlyAdminMixin
+from config.admin import ReadOnlyAdminMixin, csv_column, export_as_csv
 
 djstripe_fixes.install()
 
@@ -43,11 +44,11 @@ def _user_label(customer: Any) -> str:
     return f"@{user.handle} <{user.email}>"
 
 
-class BillingStripeAdmin(ReadOnlyAdminMixin, StripeModelAdmin):
+class BillingStripeAdmin(MoneyFieldsMixin, ReadOnlyAdminMixin, StripeModelAdmin):
     """A synced Stripe object: looked at, searched and exported here, changed only in Stripe."""
 
     actions: Any = ()
-    columns: tuple[str, ...] = ()
+    columns: tuple[Any, ...] = ()
     filters: tuple[Any, ...] = ()
 
     def get_list_display(self, request: HttpRequest) -> Any:
@@ -61,17 +62,26 @@ class BillingStripeAdmin(ReadOnlyAdminMixin, StripeModelAdmin):
         # ``list_select_related``: applied here, or every row costs queries.
         return super().get_queryset(request).select_related(*(self.list_select_related or ()))
 
-    def has_export_billing_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm(PERM + "export_billing")
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        # For ``config.admin.export_as_csv``: billing's own export permission, and seeing the list.
+        return request.user.has_perm(PERM + "export_billing") and self.has_view_permission(request)
 
 
 # --- Customers ------------------------------------------------------------------------------------
 
 
 class _ReadOnlyInline(admin.TabularInline):
+    """A customer's subscriptions, invoices or payments on its page, newest first, each linking
+    to its own page."""
+
     extra = 0
     can_delete = False
     show_change_link = True
+    fk_name = "customer"
+    ordering = ("-created",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -80,13 +90,10 @@ class _ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class SubscriptionInline(_ReadOnlyInline):
-    model = djstripe_models.Subscription
-    fk_name = "customer"
-    fields = ("id", "created", "status_label", "amount_label", "current_period_end")
-    readonly_fields = fields
-    ordering = ("-created",)
+# The labels a Stripe object shows in its list and in its customer's page alike.
 
+
+class _SubscriptionLabels:
     @admin.display(description="status")
     def status_label(self, obj: djstripe_models.Subscription) -> str:
         return _subscription_status_label(obj)
@@ -96,32 +103,36 @@ class SubscriptionInline(_ReadOnlyInline):
         return _subscription_amount(obj)
 
 
-class InvoiceInline(_ReadOnlyInline):
-    model = djstripe_models.Invoice
-    fk_name = "customer"
-    fields = ("id", "created", "number", "status", "total_label", "hosted_invoice_url")
-    readonly_fields = fields
-    ordering = ("-created",)
-
+class _InvoiceLabels:
     @admin.display(description="total")
     def total_label(self, obj: djstripe_models.Invoice) -> str:
         return money_format(obj.stripe_data.get("total"), obj.stripe_data.get("currency"))
 
 
-class ChargeInline(_ReadOnlyInline):
-    model = djstripe_models.Charge
-    fk_name = "customer"
-    fields = ("id", "created", "amount_label", "refunded_label", "status")
-    readonly_fields = fields
-    ordering = ("-created",)
-
+class _ChargeLabels:
     @admin.display(description="amount")
     def amount_label(self, obj: djstripe_models.Charge) -> str:
-        return _charge_amount(obj)
+        return money_format(obj.stripe_data.get("amount"), obj.stripe_data.get("currency"))
 
     @admin.display(description="refunded")
     def refunded_label(self, obj: djstripe_models.Charge) -> str:
-        return _charge_refunded(obj)
+        refunded = int(obj.stripe_data.get("amount_refunded") or 0)
+        return money_format(refunded, obj.stripe_data.get("currency")) if refunded else "—"
+
+
+class SubscriptionInline(_SubscriptionLabels, _ReadOnlyInline):
+    model = djstripe_models.Subscription
+    fields = ("id", "created", "status_label", "amount_label", "current_period_end")
+
+
+class InvoiceInline(_InvoiceLabels, _ReadOnlyInline):
+    model = djstripe_models.Invoice
+    fields = ("id", "created", "number", "status", "total_label", "hosted_invoice_url")
+
+
+class ChargeInline(_ChargeLabels, _ReadOnlyInline):
+    model = djstripe_models.Charge
+    fields = ("id", "created", "amount_label", "refunded_label", "status")
 
 
 def _credit(request: HttpRequest, customer: djstripe_models.Customer, data: dict[str, Any]) -> str:
@@ -156,6 +167,7 @@ class BillingCustomerAdmin(StaffActionsMixin, BillingStripeAdmin):
     list_select_related = ("subscriber",)
     inlines = (SubscriptionInline, InvoiceInline, ChargeInline)
     search_fields = ("id", "subscriber__email", "subscriber__handle")
+    money_fields = ("balance",)
     staff_actions = (
         StaffAction(
             name="credit",
@@ -280,7 +292,7 @@ admin.site.unregister(djstripe_models.Subscription)
 
 
 @admin.register(djstripe_models.Subscription)
-class BillingSubscriptionAdmin(StaffActionsMixin, BillingStripeAdmin):
+class BillingSubscriptionAdmin(_SubscriptionLabels, StaffActionsMixin, BillingStripeAdmin):
     columns = (
         "id",
         "user_label",
@@ -294,7 +306,9 @@ class BillingSubscriptionAdmin(StaffActionsMixin, BillingStripeAdmin):
     list_select_related = ("customer__subscriber",)
     search_fields = ("id", "customer__id", "customer__subscriber__email", "customer__subscriber__handle")
     inlines = ()
-    actions = (csv_export_action(columns=SUBSCRIPTION_COLUMNS, name="subscriptions"),)
+    detail_fields = ("plan_label", "amount_label")
+    actions = (export_as_csv,)
+    csv_columns = tuple(csv_column(header, value) for header, value in SUBSCRIPTION_COLUMNS)
     staff_actions = (
         StaffAction(
             name="cancel",
@@ -335,14 +349,6 @@ class BillingSubscriptionAdmin(StaffActionsMixin, BillingStripeAdmin):
     def plan_label(self, obj: djstripe_models.Subscription) -> str:
         return getattr(obj, "plan_name", None) or "—"
 
-    @admin.display(description="status")
-    def status_label(self, obj: djstripe_models.Subscription) -> str:
-        return _subscription_status_label(obj)
-
-    @admin.display(description="amount")
-    def amount_label(self, obj: djstripe_models.Subscription) -> str:
-        return _subscription_amount(obj)
-
 
 # --- Invoices, payments, refunds, disputes -------------------------------------------------------
 
@@ -351,11 +357,12 @@ admin.site.unregister(djstripe_models.Invoice)
 
 
 @admin.register(djstripe_models.Invoice)
-class BillingInvoiceAdmin(BillingStripeAdmin):
-    columns = ("number_label", "user_label", "status_label", "total_label", "paid_label", "created")
+class BillingInvoiceAdmin(_InvoiceLabels, BillingStripeAdmin):
+    columns = ("number_label", "user_label", stripe_text("status"), "total_label", "paid_label", "created")
     list_select_related = ("customer__subscriber",)
     search_fields = ("id", "stripe_data__number", "customer__id", "customer__subscriber__email")
     inlines = ()
+    money_fields = ("subtotal", "tax", "total", "amount_due", "amount_paid", "amount_remaining")
 
     @admin.display(description="invoice")
     def number_label(self, obj: djstripe_models.Invoice) -> str:
@@ -365,26 +372,9 @@ class BillingInvoiceAdmin(BillingStripeAdmin):
     def user_label(self, obj: djstripe_models.Invoice) -> str:
         return _user_label(obj.customer)
 
-    @admin.display(description="status")
-    def status_label(self, obj: djstripe_models.Invoice) -> str:
-        return str(obj.stripe_data.get("status") or "")
-
-    @admin.display(description="total")
-    def total_label(self, obj: djstripe_models.Invoice) -> str:
-        return money_format(obj.stripe_data.get("total"), obj.stripe_data.get("currency"))
-
     @admin.display(description="paid")
     def paid_label(self, obj: djstripe_models.Invoice) -> str:
         return money_format(obj.stripe_data.get("amount_paid"), obj.stripe_data.get("currency"))
-
-
-def _charge_amount(obj: djstripe_models.Charge) -> str:
-    return money_format(obj.stripe_data.get("amount"), obj.stripe_data.get("currency"))
-
-
-def _charge_refunded(obj: djstripe_models.Charge) -> str:
-    refunded = int(obj.stripe_data.get("amount_refunded") or 0)
-    return money_format(refunded, obj.stripe_data.get("currency")) if refunded else "—"
 
 
 def _refund(request: HttpRequest, charge: djstripe_models.Charge, data: dict[str, Any]) -> str:
@@ -420,13 +410,15 @@ admin.site.unregister(djstripe_models.Charge)
 
 
 @admin.register(djstripe_models.Charge)
-class BillingChargeAdmin(StaffActionsMixin, BillingStripeAdmin):
+class BillingChargeAdmin(_ChargeLabels, StaffActionsMixin, BillingStripeAdmin):
     """Payments. "Refund" refunds in Stripe, all or part of what is left."""
 
     columns = ("id", "user_label", "amount_label", "refunded_label", "status_label", "created")
     list_select_related = ("customer__subscriber",)
     search_fields = ("id", "customer__id", "customer__subscriber__email", "customer__subscriber__handle")
-    actions = (csv_export_action(columns=PAYMENT_COLUMNS, name="payments"),)
+    money_fields = ("amount", "amount_captured", "amount_refunded", "application_fee_amount")
+    actions = (export_as_csv,)
+    csv_columns = tuple(csv_column(header, value) for header, value in PAYMENT_COLUMNS)
     staff_actions = (
         StaffAction(
             name="refund",
@@ -448,14 +440,6 @@ class BillingChargeAdmin(StaffActionsMixin, BillingStripeAdmin):
     def user_label(self, obj: djstripe_models.Charge) -> str:
         return _user_label(obj.customer)
 
-    @admin.display(description="amount")
-    def amount_label(self, obj: djstripe_models.Charge) -> str:
-        return _charge_amount(obj)
-
-    @admin.display(description="refunded")
-    def refunded_label(self, obj: djstripe_models.Charge) -> str:
-        return _charge_refunded(obj)
-
     @admin.display(description="status")
     def status_label(self, obj: djstripe_models.Charge) -> str:
         data = obj.stripe_data
@@ -471,21 +455,17 @@ admin.site.unregister(djstripe_models.Refund)
 
 @admin.register(djstripe_models.Refund)
 class BillingRefundAdmin(BillingStripeAdmin):
-    columns = ("id", "charge", "amount_label", "status_label", "reason_label", "created")
+    columns = (
+        "id",
+        "charge",
+        money_display("amount"),
+        stripe_text("status"),
+        stripe_text("reason"),
+        "created",
+    )
     list_select_related = ("charge",)
     search_fields = ("id", "charge__id")
-
-    @admin.display(description="amount")
-    def amount_label(self, obj: djstripe_models.Refund) -> str:
-        return money_format(obj.stripe_data.get("amount"), obj.stripe_data.get("currency"))
-
-    @admin.display(description="status")
-    def status_label(self, obj: djstripe_models.Refund) -> str:
-        return str(obj.stripe_data.get("status") or "")
-
-    @admin.display(description="reason")
-    def reason_label(self, obj: djstripe_models.Refund) -> str:
-        return str(obj.stripe_data.get("reason") or "").replace("_", " ")
+    money_fields = ("amount",)
 
 
 admin.site.unregister(djstripe_models.Dispute)
@@ -493,24 +473,20 @@ admin.site.unregister(djstripe_models.Dispute)
 
 @admin.register(djstripe_models.Dispute)
 class BillingDisputeAdmin(BillingStripeAdmin):
-    columns = ("id", "charge_label", "amount_label", "status_label", "reason_label", "created")
+    columns = (
+        "id",
+        "charge_label",
+        money_display("amount"),
+        stripe_text("status"),
+        stripe_text("reason"),
+        "created",
+    )
     search_fields = ("id",)
+    money_fields = ("amount",)
 
     @admin.display(description="charge")
     def charge_label(self, obj: djstripe_models.Dispute) -> str:
         return stripe_id(obj.stripe_data.get("charge"))
-
-    @admin.display(description="amount")
-    def amount_label(self, obj: djstripe_models.Dispute) -> str:
-        return money_format(obj.stripe_data.get("amount"), obj.stripe_data.get("currency"))
-
-    @admin.display(description="status")
-    def status_label(self, obj: djstripe_models.Dispute) -> str:
-        return str(obj.stripe_data.get("status") or "").replace("_", " ")
-
-    @admin.display(description="reason")
-    def reason_label(self, obj: djstripe_models.Dispute) -> str:
-        return str(obj.stripe_data.get("reason") or "").replace("_", " ")
 
 
 # --- Catalogue ------------------------------------------------------------------------------------
@@ -539,6 +515,7 @@ class BillingPriceAdmin(BillingStripeAdmin):
     columns = ("id", "product", "amount_label", "lookup_key", "active", "created")
     list_select_related = ("product",)
     search_fields = ("id", "lookup_key", "product__name")
+    money_fields = ("unit_amount",)
 
     @admin.display(description="amount")
     def amount_label(self, obj: djstripe_models.Price) -> str:
@@ -546,6 +523,27 @@ class BillingPriceAdmin(BillingStripeAdmin):
         label = money_format(unit_amount, obj.currency) if unit_amount is not None else "—"
         interval = (obj.recurring or {}).get("interval")
         return f"{label} / {interval}" if interval else label
+
+
+admin.site.unregister(djstripe_models.BalanceTransaction)
+
+
+@admin.register(djstripe_models.BalanceTransaction)
+class BillingBalanceTransactionAdmin(BillingStripeAdmin):
+    """What a charge, refund or dispute moved in the Stripe balance, and Stripe's fee."""
+
+    columns = (
+        "id",
+        "type",
+        money_display("amount"),
+        money_display("fee"),
+        money_display("net"),
+        stripe_text("status"),
+        "created",
+    )
+    filters = ("type",)
+    search_fields = ("id", "source")
+    money_fields = ("amount", "fee", "net")
 
 
 # --- Webhooks -------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from config.admin import ChangePageContextMixin
 from config.errors import ApplicationError
 
 
@@ -45,7 +46,7 @@ class StaffAction:
     danger: bool = False
 
 
-class StaffActionsMixin:
+class StaffActionsMixin(ChangePageContextMixin):
     """Mix into a ModelAdmin before ``admin.ModelAdmin``; list the actions in ``staff_actions``."""
 
     staff_actions: tuple[StaffAction, ...] = ()
@@ -76,19 +77,8 @@ class StaffActionsMixin:
         ]
         return own + super().get_urls()  # type: ignore[misc]  # ModelAdmin's, further down the MRO
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]  # ModelAdmin's
-        extra = {
-            **(extra_context or {}),
-            "staff_actions": self.staff_actions_for(request, obj) if obj else [],
-        }
-        return super().change_view(request, object_id, form_url, extra)  # type: ignore[misc]  # ModelAdmin's
+    def change_page_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        return {"staff_actions": self.staff_actions_for(request, obj)}
 
     def staff_action_view(self, request: HttpRequest, object_id: str, *, action: StaffAction) -> HttpResponse:
         if not request.user.has_perm(action.permission):

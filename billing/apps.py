@@ -9,9 +9,9 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.lifecycle import register_eraser, register_exporter
-        from billing import services, stripe_client, webhook_tasks, webhooks  # noqa: F401 - registers the tasks
+        from billing import lifecycle, stripe_client, webhook_tasks, webhooks  # noqa: F401 - registers the tasks
 
         stripe_client.configure()
         webhooks.connect()
-        register_exporter("billing", services.billing_export)
-        register_eraser("billing", services.billing_erase)
+        register_exporter("billing", lifecycle.billing_export)
+        register_eraser("billing", lifecycle.billing_erase)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FREE",
     "Entitlements",
-    "entitlements_for",
+    "entitlements_get_for_user",
     "entitlements_invalidate",
     "entitlements_invalidate_all",
 ]
@@ -47,7 +47,7 @@ def _cache_key(user_id: int) -> str:
     return f"billing:entitlements:{version}:{user_id}"
 
 
-def entitlements_for(*, user: User) -> Entitlements:
+def entitlements_get_for_user(*, user: User) -> Entitlements:
     """The user's current entitlements (cached; see the module docstring)."""
     if not getattr(user, "pk", None):
         return FREE

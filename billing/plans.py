@@ -28,7 +28,7 @@ LIMIT_KEYS = (
 
 @dataclass(frozen=True)
 class Entitlements:
-    """What a user may do, and how much (``billing.entitlements.entitlements_for`` answers it)."""
+    """What a user may do, and how much (``billing.entitlements.entitlements_get_for_user`` answers it)."""
 
     plan: str
     is_paid: bool

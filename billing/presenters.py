@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from billing.selectors import (
     customer_get_for_user,
     grace_period_end_get,
     invoice_list_for_user,
-    invoice_row,
     payment_method_get_for_user,
     plan_list_on_sale,
     subscription_get_current_for_user,
@@ -20,7 +19,26 @@ from billing.selectors import (
 from billing.statuses import GRACE_STATUS, LIVE_STATUSES
 
 if TYPE_CHECKING:
+    from djstripe.models import Invoice
+
     from accounts.models import User
+
+
+def invoice_present(invoice: Invoice) -> dict[str, Any]:
+    """What the user sees of an invoice."""
+    data = invoice.stripe_data
+    return {
+        "id": invoice.id,
+        "number": data.get("number") or "",
+        "created": invoice.created,
+        "total": int(data.get("total") or 0),
+        "amount_due": int(data.get("amount_due") or 0),
+        "amount_paid": int(data.get("amount_paid") or 0),
+        "currency": str(data.get("currency") or "usd"),
+        "status": str(data.get("status") or ""),
+        "hosted_invoice_url": data.get("hosted_invoice_url") or "",
+        "invoice_pdf": data.get("invoice_pdf") or "",
+    }
 
 
 def subscription_summary(*, user: User) -> dict[str, Any] | None:
@@ -58,9 +76,9 @@ def billing_overview(*, user: User) -> dict[str, Any]:
     """Everything the billing settings page shows, in one call."""
     return {
         "summary": subscription_summary(user=user),
-        "entitlements": entitlements_for(user=user),
+        "entitlements": entitlements_get_for_user(user=user),
         "payment_method": payment_method_get_for_user(user=user),
-        "invoices": [invoice_row(i) for i in invoice_list_for_user(user=user).order_by("-created")[:24]],
+        "invoices": [invoice_present(i) for i in invoice_list_for_user(user=user).order_by("-created")[:24]],
         "catalogue": [e for e in plan_list_on_sale() if e.product is not None],
         "has_customer": customer_get_for_user(user=user) is not None,
     }

@@ -1,4 +1,4 @@
-"""Reads for billing, always scoped to the acting user.
+"""Reads for billing, scoped to the acting user (the staff figures at the end read whole tables).
 
 Stripe's objects are dj-stripe rows whose fields mostly live in ``stripe_data`` (in the shape
 of ``settings.STRIPE_API_VERSION``); these helpers are the only place that reads them.
@@ -6,6 +6,7 @@ of ``settings.STRIPE_API_VERSION``); these helpers are the only place that reads
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +14,17 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from djstripe.models import Charge, Customer, Invoice, PaymentMethod, Price, Product, Subscription
+from djstripe.models import (
+    Charge,
+    Customer,
+    Dispute,
+    Invoice,
+    PaymentMethod,
+    Price,
+    Product,
+    Refund,
+    Subscription,
+)
 
 from accounts.models import User
 from billing.models import GracePeriod
@@ -194,23 +205,6 @@ def invoice_get_for_user(*, user: User, invoice_id: str) -> Invoice:
     return invoice
 
 
-def invoice_row(invoice: Invoice) -> dict[str, Any]:
-    """What the user sees of an invoice."""
-    data = invoice.stripe_data
-    return {
-        "id": invoice.id,
-        "number": data.get("number") or "",
-        "created": invoice.created,
-        "total": int(data.get("total") or 0),
-        "amount_due": int(data.get("amount_due") or 0),
-        "amount_paid": int(data.get("amount_paid") or 0),
-        "currency": str(data.get("currency") or "usd"),
-        "status": str(data.get("status") or ""),
-        "hosted_invoice_url": data.get("hosted_invoice_url") or "",
-        "invoice_pdf": data.get("invoice_pdf") or "",
-    }
-
-
 def grace_period_end_get(*, user: User, subscription_id: str) -> datetime | None:
     """When the grace period of a past-due subscription ends, or None when none was recorded."""
     grace = GracePeriod.objects.filter(subscription_id=subscription_id, user=user).first()
@@ -242,3 +236,53 @@ def card_fingerprints_list_for_user(*, user: User) -> frozenset[str]:
         "stripe_data__payment_method_details__card__fingerprint", flat=True
     )
     return frozenset(str(fp) for fp in [*saved, *charged] if fp)
+
+
+# --- Staff figures ---------------------------------------------------------------------------------
+# Whole-table reads for the staff dashboard's daily figures (staff.business), in this Stripe mode;
+# run by the daily-figures task, never per page view. Windows are half-open: ``start <= t < end``.
+
+
+def price_list_product_names() -> dict[str, str]:
+    """Price id -> its product's name, for every price (a small table)."""
+    rows = Price.objects.values_list("id", "product__name")
+    return {price_id: name or "" for price_id, name in rows}
+
+
+def subscription_list_stripe_data() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(customer id, Stripe data) of every subscription, streamed in chunks."""
+    rows = Subscription.objects.filter(livemode=_livemode()).values_list("customer_id", "stripe_data")
+    for customer_id, data in rows.iterator(chunk_size=2000):
+        yield str(customer_id), data
+
+
+def charge_list_failed(*, start: datetime, end: datetime) -> QuerySet[Charge]:
+    """Charges that failed in the window."""
+    return Charge.objects.filter(livemode=_livemode(), status="failed", created__gte=start, created__lt=end)
+
+
+def refund_list(*, start: datetime, end: datetime) -> QuerySet[Refund]:
+    """Refunds created in the window."""
+    return Refund.objects.filter(livemode=_livemode(), created__gte=start, created__lt=end)
+
+
+def dispute_list_amounts(*, start: datetime, end: datetime) -> list[int]:
+    """The amount (cents) of every dispute opened in the window."""
+    rows = Dispute.objects.filter(livemode=_livemode(), created__gte=start, created__lt=end)
+    return [int(a or 0) for a in rows.values_list("stripe_data__amount", flat=True)]
+
+
+def invoice_list_paid_amounts(
+    *, start: datetime, end: datetime, subscriber_ids: QuerySet[Any] | None = None
+) -> list[int]:
+    """The amount paid (cents) of every invoice paid in the window, optionally only those of the
+    customers of ``subscriber_ids`` (a queryset of user ids)."""
+    paid = Invoice.objects.filter(
+        livemode=_livemode(),
+        stripe_data__status="paid",
+        stripe_data__status_transitions__paid_at__gte=int(start.timestamp()),
+        stripe_data__status_transitions__paid_at__lt=int(end.timestamp()),
+    )
+    if subscriber_ids is not None:
+        paid = paid.filter(customer__subscriber_id__in=subscriber_ids)
+    return [int(a or 0) for a in paid.values_list("stripe_data__amount_paid", flat=True)]

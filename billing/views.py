@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.auth import request_user
 from billing import checkout, presenters, selectors, services
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from billing.forms import ChangeConfirmForm, PriceForm
 from billing.statuses import PAID_STATUSES
 from config.errors import ApplicationError
@@ -47,7 +47,7 @@ def pricing(request: HttpRequest) -> HttpResponse:
     if chosen is not None and "interval" not in request.GET:
         interval = (chosen.recurring or {}).get("interval") or interval
     signed_in = request.user.is_authenticated
-    current = entitlements_for(user=request_user(request)).plan if signed_in else ""
+    current = entitlements_get_for_user(user=request_user(request)).plan if signed_in else ""
     subscription = selectors.subscription_get_live_for_user(user=request_user(request)) if signed_in else None
     plans = []
     for entry in selectors.plan_list_on_sale():

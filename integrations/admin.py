@@ -9,11 +9,10 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from accounts.admin_actions import staff_action_run
 from accounts.auth import request_user
 from accounts.models import User
 from accounts.roles import REVOKE_KEYS_PERMISSION
-from config.admin import ReasonActionForm
+from config.admin import ReasonActionForm, staff_action_run
 from integrations.models import ApiKey
 from integrations.services import api_key_revoke_by_staff, api_keys_revoke_all_by_staff
 

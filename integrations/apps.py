@@ -13,6 +13,6 @@ class IntegrationsConfig(AppConfig):
         from integrations import lifecycle, receivers, tasks  # noqa: F401  (beat schedule)
 
         # The export's section keeps its name, "api_keys": downloaded files stay comparable.
-        register_exporter("api_keys", lambda user: lifecycle.integrations_export(user=user))
-        register_eraser("api_keys", lambda user: lifecycle.integrations_erase(user=user))
+        register_exporter("api_keys", lifecycle.integrations_export)
+        register_eraser("api_keys", lifecycle.integrations_erase)
         receivers.connect()

@@ -24,7 +24,7 @@ from accounts.services import security_event_record
 from accounts.services.staff import staff_check, staff_notice_send
 from audit.models import AuditEntry
 from audit.services import audit_record
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from config.errors import ApplicationError, ConflictError
 from config.scopes import SCOPES, STAFF_ONLY_SCOPES
 from integrations import keys
@@ -118,7 +118,7 @@ def api_key_issue(
     clean = _clean_scopes(user=user, scopes=scopes)
     # Lock the user's row so two concurrent requests cannot both take the last free slot.
     User.objects.select_for_update().filter(pk=user.pk).first()
-    limit = entitlements_for(user=user).max_api_keys
+    limit = entitlements_get_for_user(user=user).max_api_keys
     if api_key_count_active_for_user(user=user) >= limit:
         raise ConflictError(
             f"Your plan allows {limit} active API keys. Revoke one or upgrade your plan.",

@@ -15,7 +15,7 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.auth import request_user_or_none
 from accounts.request_info import client_ip
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from config.errors import RateLimitedError
 from integrations.models import ApiKey
 
@@ -99,8 +99,8 @@ class ApiKeyRateThrottle(BaseThrottle):
         api_key = request.auth
         if not isinstance(api_key, ApiKey):
             return True
-        # entitlements_for answers from the cache; billing drops it when the plan changes.
-        limit = entitlements_for(user=api_key.user).api_requests_per_minute
+        # entitlements_get_for_user answers from the cache; billing drops it when the plan changes.
+        limit = entitlements_get_for_user(user=api_key.user).api_requests_per_minute
         now = time.time()
         window = int(now // WINDOW_SECONDS)
         counter = f"integrations:apikey-throttle:{api_key.pk}:{window}"

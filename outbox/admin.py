@@ -1,4 +1,5 @@
-"""Staff's view of the outbox: pending and failed sends, read-only, with "retry now".
+"""Staff's view of the outbox: pending and failed sends, read-only, with "retry now" (recorded in
+the staff audit log).
 
 The bodies are never shown: they may hold sign-in or password-reset links.
 """
@@ -9,7 +10,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.admin import ReadOnlyAdminMixin
+from config.admin import ReadOnlyAdminMixin, staff_action_performed
 from outbox.models import OutboundEmail
 from outbox.services import email_retry
 
@@ -60,8 +61,16 @@ class OutboundEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry now", permissions=["retry"])
     def retry_now(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
-        queued = email_retry(email_ids=queryset.values_list("pk", flat=True))
-        skipped = queryset.count() - queued
+        ids = list(queryset.values_list("pk", flat=True))
+        queued = email_retry(email_ids=ids)
+        skipped = len(ids) - queued
+        staff_action_performed.send(
+            sender=OutboundEmail,
+            actor=request.user,
+            kind="outbox",
+            action="outbox.outboundemail.retry",
+            details={"emails": ids[:200], "selected": len(ids), "queued": queued},
+        )
         self.message_user(request, f"{queued} e-mail(s) queued for sending.", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} already sent, left alone.", messages.WARNING)

@@ -8,13 +8,12 @@ from django.contrib import admin
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest
 
-from accounts.admin_actions import staff_action_run
 from accounts.auth import request_user
 from accounts.roles import REVERSE_REWARD_PERMISSION, REVIEW_REFERRAL_PERMISSION
 from accounts.services.staff import staff_check
 from audit.models import AuditEntry
 from audit.services import audit_record
-from config.admin import CsvExportMixin, ReadOnlyAdminMixin, ReasonActionForm, export_as_csv
+from config.admin import CsvExportMixin, ReadOnlyAdminMixin, ReasonActionForm, export_as_csv, staff_action_run
 from referrals.models import Click, Referral, ReferralCode, Reward, TopReferrer
 from referrals.rewards import reward_revoke
 from referrals.services import referral_approve, referral_reject

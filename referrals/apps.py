@@ -20,5 +20,5 @@ class ReferralsConfig(AppConfig):
         user_logged_in.connect(receivers.on_user_logged_in, dispatch_uid="referrals.user_logged_in")
         webhooks.connect()
         register_checkout_discounts_provider(referral_checkout_discounts)
-        register_exporter("referrals", lambda user: lifecycle.referrals_export(user=user))
-        register_eraser("referrals", lambda user: lifecycle.referrals_erase(user=user))
+        register_exporter("referrals", lifecycle.referrals_export)
+        register_eraser("referrals", lifecycle.referrals_erase)

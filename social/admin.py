@@ -15,11 +15,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
-from accounts.admin_actions import staff_action_run
 from accounts.auth import request_user
 from accounts.models import User
 from accounts.roles import SUSPEND_PERMISSION
-from config.admin import ReadOnlyAdminMixin, ReasonActionForm
+from config.admin import ChangePageContextMixin, ReadOnlyAdminMixin, ReasonActionForm, staff_action_run
 from config.errors import ApplicationError
 from social import moderation, services
 from social.models import Block, Follow, FollowRequest, ModerationAction, Mute, Notification, Post, Report
@@ -105,7 +104,7 @@ REPORT_ACTIONS: dict[str, tuple[str, str, ReportAct]] = {
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ChangePageContextMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "created_at",
@@ -205,25 +204,13 @@ class ReportAdmin(admin.ModelAdmin):
             self.message_user(request, f"{label}: done.", messages.SUCCESS)
         return back
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
+    def change_page_context(self, request: HttpRequest, obj: Report) -> dict[str, Any]:
         buttons = [
             (name, label)
             for name, (label, permission, _act) in REPORT_ACTIONS.items()
             if self._allowed(request, permission)
         ]
-        report = self.get_object(request, object_id)
-        context = {
-            **(extra_context or {}),
-            "moderation_buttons": buttons,
-            "strikes": user_strike_count(user_id=report.target_user_id) if report else 0,
-        }
-        return super().change_view(request, object_id, form_url, context)
+        return {"moderation_buttons": buttons, "strikes": user_strike_count(user_id=obj.target_user_id)}
 
 
 def _report_action(name: str) -> Any:

@@ -41,16 +41,17 @@ class UserOverviewAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[UserOverview]:
         return super().get_queryset(request).only(*self.list_display, "id")
 
-    def change_view(
+    def changeform_view(
         self,
         request: HttpRequest,
-        object_id: str,
+        object_id: str | None = None,
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        """The object's page is the 360 page, not a form (there is no add page)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        if not object_id.isdigit():
+        if not object_id or not object_id.isdigit():
             raise Http404("No such user.")
         person = get_object_or_404(UserOverview, pk=object_id)
         context = {
@@ -61,6 +62,7 @@ class UserOverviewAdmin(admin.ModelAdmin):
             "person": person,
             "overview": user_overview(user=person),
             "can_impersonate": not impersonation_refusal(hijacker=request.user, hijacked=person),
+            "can_view_user": request.user.has_perm("accounts.view_user"),
             "can_change_user": request.user.has_perm("accounts.change_user"),
             **(extra_context or {}),
         }

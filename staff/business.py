@@ -1,9 +1,9 @@
 """Business figures from dj-stripe's synced tables, read-only.
 
-Staff is the one reader of these tables outside billing besides referrals' reward rules: the
-models are looked up through the app registry (no import of dj-stripe, whose writes stay billing's)
-and every field read comes from ``stripe_data`` in the shape of ``settings.STRIPE_API_VERSION``.
-These run in the daily-figures task only: they walk every subscription once, never per page view.
+The rows come from billing's selectors (``billing.selectors``, "Staff figures"): staff never
+touches dj-stripe itself. Subscription data is ``stripe_data`` in the shape of
+``settings.STRIPE_API_VERSION``. These run in the daily-figures task only: they walk every
+subscription once, never per page view.
 """
 
 from __future__ import annotations
@@ -13,12 +13,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.apps import apps
-from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from billing.models import GracePeriod
+from billing.selectors import (
+    charge_list_failed,
+    dispute_list_amounts,
+    invoice_list_paid_amounts,
+    price_list_product_names,
+    refund_list,
+    subscription_list_stripe_data,
+)
 from billing.statuses import LIVE_STATUSES
 from referrals.models import Referral
 from staff.models import CustomerMrr
@@ -26,14 +32,6 @@ from staff.models import CustomerMrr
 # Statuses whose subscription counts in MRR: paying, or past due within its grace period.
 MRR_STATUSES = frozenset({"active", "past_due"})
 _MONTHS_PER_INTERVAL = {"month": 1.0, "year": 1 / 12, "week": 52 / 12, "day": 365 / 12}
-
-
-def _model(name: str) -> Any:
-    return apps.get_model("djstripe", name)
-
-
-def _livemode() -> bool:
-    return bool(settings.STRIPE_LIVE_MODE)
 
 
 def _ts(value: datetime) -> int:
@@ -116,32 +114,23 @@ def mrr_state_save(*, movements: Movements, day: date) -> None:
     )
 
 
-def _plan_names() -> dict[str, str]:
-    """Price id -> the product's name, for every price (a small table)."""
-    price = _model("Price")
-    return {pid: name or "" for pid, name in price.objects.values_list("id", "product__name")}
-
-
 def _in_window(value: Any, start: int, end: int) -> bool:
     return isinstance(value, int) and start <= value < end
 
 
 def subscription_figures(*, start: datetime, end: datetime) -> tuple[dict[str, Any], dict[str, int]]:
     """One pass over every subscription: MRR by customer, live subscriptions by plan, trials."""
-    plan_names = _plan_names()
+    plan_names = price_list_product_names()
     window = (_ts(start), _ts(end))
     now = _ts(timezone.now())  # a trial ending later today has not ended yet
     mrr_by_customer: Counter[str] = Counter()
     by_plan: Counter[str] = Counter()
     trials = Counter[str]()
-    rows = (
-        _model("Subscription").objects.filter(livemode=_livemode()).values_list("customer_id", "stripe_data")
-    )
-    for customer_id, data in rows.iterator(chunk_size=2000):
+    for customer_id, data in subscription_list_stripe_data():
         status = data.get("status")
         mrr = subscription_mrr_cents(data)
         if mrr:
-            mrr_by_customer[str(customer_id)] += mrr
+            mrr_by_customer[customer_id] += mrr
         if status in LIVE_STATUSES:
             items = (data.get("items") or {}).get("data") or [{}]
             by_plan[plan_names.get(str(_price_of(items[0]).get("id")), "") or "Unknown plan"] += 1
@@ -161,38 +150,19 @@ def subscription_figures(*, start: datetime, end: datetime) -> tuple[dict[str, A
 
 def payment_figures(*, start: datetime, end: datetime) -> dict[str, Any]:
     """Failed payments, refunds, disputes, revenue and referral-driven revenue of a window."""
-    live = _livemode()
-    charge, refund, dispute, invoice = (_model(n) for n in ("Charge", "Refund", "Dispute", "Invoice"))
-    refunds = refund.objects.filter(livemode=live, created__gte=start, created__lt=end).aggregate(
-        n=Count("pk"), cents=Sum("amount")
-    )
-    disputes = list(
-        dispute.objects.filter(livemode=live, created__gte=start, created__lt=end).values_list(
-            "stripe_data__amount", flat=True
-        )
-    )
-    paid = invoice.objects.filter(
-        livemode=live,
-        stripe_data__status="paid",
-        stripe_data__status_transitions__paid_at__gte=_ts(start),
-        stripe_data__status_transitions__paid_at__lt=_ts(end),
-    )
+    refunds = refund_list(start=start, end=end).aggregate(n=Count("pk"), cents=Sum("amount"))
+    disputes = dispute_list_amounts(start=start, end=end)
     referred = Referral.objects.values("referred_id")
     return {
-        "failed_payments": charge.objects.filter(
-            livemode=live, status="failed", created__gte=start, created__lt=end
-        ).count(),
+        "failed_payments": charge_list_failed(start=start, end=end).count(),
         "accounts_in_grace": GracePeriod.objects.count(),
         "refunds": refunds["n"] or 0,
         "refunds_cents": int(refunds["cents"] or 0),
         "disputes": len(disputes),
-        "disputes_cents": sum(int(a or 0) for a in disputes),
-        "revenue_cents": sum(int(a or 0) for a in paid.values_list("stripe_data__amount_paid", flat=True)),
+        "disputes_cents": sum(disputes),
+        "revenue_cents": sum(invoice_list_paid_amounts(start=start, end=end)),
         "referral_revenue_cents": sum(
-            int(a or 0)
-            for a in paid.filter(customer__subscriber_id__in=referred).values_list(
-                "stripe_data__amount_paid", flat=True
-            )
+            invoice_list_paid_amounts(start=start, end=end, subscriber_ids=referred)
         ),
     }
 

@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 
 from accounts.models import Profile, SecurityEvent, User
 from audit.models import AuditEntry
-from billing.presenters import subscription_summary
-from billing.selectors import invoice_list_for_user, invoice_row
+from billing.presenters import invoice_present, subscription_summary
+from billing.selectors import invoice_list_for_user
 from integrations.models import ApiKey
 from referrals.models import Referral, Reward
 from social.models import ModerationAction, Report
@@ -66,7 +66,7 @@ def user_overview(*, user: User) -> dict[str, Any]:
         "sessions": _section(UserSession.objects.filter(user=user).order_by("-last_seen_at")),
         "subscription": subscription_summary(user=user),
         "invoices": [
-            invoice_row(i) for i in invoice_list_for_user(user=user).order_by("-created")[:SECTION_LIMIT]
+            invoice_present(i) for i in invoice_list_for_user(user=user).order_by("-created")[:SECTION_LIMIT]
         ],
         "referral_in": Referral.objects.filter(referred=user).select_related("referrer").first(),
         "referrals_out": _section(

@@ -1,4 +1,4 @@
-"""Staff pages inside the admin: the dashboard (and its CSV), and starting or ending an
+"""Staff pages inside the admin: the dashboard (and its CSV, recorded in the audit log), and starting or ending an
 impersonation. Thin: each parses its input and calls one selector or service."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.auth import request_user
 from accounts.models import User
+from audit.models import AuditEntry
+from audit.services import audit_record
 from staff.charts import line_chart
 from staff.dashboard import (
     CSV_COLUMNS,
@@ -81,6 +83,12 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     _require(request, DASHBOARD_PERMISSION)
     days = period_from(request.GET.get("days"))
     rows = dashboard_rows(days=days)[1:]
+    audit_record(
+        actor=request_user(request),
+        kind=AuditEntry.Kind.EXPORT,
+        action="staff.dashboard.export_csv",
+        details={"days": days, "rows": len(rows)},
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="dashboard-{days}d-{rows[-1]["day"]}.csv"'
     writer = csv.writer(response)

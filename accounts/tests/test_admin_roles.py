@@ -288,9 +288,12 @@ def test_the_user_list_exports_as_csv_with_the_export_permission_only():
     assert rows[0][:2] == ["e-mail address", "handle"]
     assert ["csv@example.com", "csv_person"] in [row[:2] for row in rows]
     assert ["'=cmd@example.com", "formula"] in [row[:2] for row in rows]  # not a formula
+    entry = AuditEntry.objects.get(action="accounts.user.export_csv")
+    assert entry.kind == "export" and entry.actor_label.startswith("@") and entry.details["rows"] >= 2
 
     moderator = signed_in(staff_member("Moderation"))  # may view users, not export them
     response = moderator.post(
         CHANGELIST, {"action": "export_as_csv", "select_across": "1", "_selected_action": ["0"]}
     )
     assert not response.get("Content-Type", "").startswith("text/csv")
+    assert AuditEntry.objects.filter(kind="export").count() == 1  # the refusal exported nothing

@@ -33,7 +33,7 @@ from billing.api.serializers import (
     SubscriptionChangeInputSerializer,
     SubscriptionOutputSerializer,
 )
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from config.api import DefaultCursorPagination, api_error
 from config.errors import NotFoundError
 from config.scopes import RequiredScopes
@@ -86,7 +86,7 @@ class PlanListApi(APIView):
         responses={200: PlanOutputSerializer(many=True), **AUTH_ERRORS},
     )
     def get(self, request: Request) -> Response:
-        current = entitlements_for(user=request_user(request)).plan
+        current = entitlements_get_for_user(user=request_user(request)).plan
         return Response(PlanOutputSerializer(plans_out(current=current), many=True).data)
 
 
@@ -298,7 +298,7 @@ class InvoiceListApi(GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        rows = [selectors.invoice_row(invoice) for invoice in page or []]
+        rows = [presenters.invoice_present(invoice) for invoice in page or []]
         return self.get_paginated_response(InvoiceOutputSerializer(rows, many=True).data)
 
 
@@ -333,5 +333,5 @@ class EntitlementsDetailApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(
-            EntitlementsOutputSerializer(asdict(entitlements_for(user=request_user(request)))).data
+            EntitlementsOutputSerializer(asdict(entitlements_get_for_user(user=request_user(request)))).data
         )

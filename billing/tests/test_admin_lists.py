@@ -5,16 +5,29 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
+import stripe
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
-from djstripe.models import Charge, Customer, Invoice, Subscription, WebhookEventTrigger
+from djstripe.models import (
+    BalanceTransaction,
+    Charge,
+    Customer,
+    Invoice,
+    Price,
+    Refund,
+    Subscription,
+    WebhookEventTrigger,
+)
 from rest_framework.test import APIClient
 
-from accounts.tests.factories import StaffUserFactory, UserFactory
+from accounts.tests.factories import StaffUserFactory, UserFactory, staff_member
+from audit.models import AuditEntry
+from billing.money import money_format
 
 pytestmark = pytest.mark.django_db
 
@@ -153,6 +166,11 @@ def test_subscriptions_and_payments_export_as_csv(paid, user, client):
         )
     )
     assert payment["id"] == charge.id and payment["amount"] == "24.00" and payment["refunded"] == "0.00"
+    # Both through the site-wide export, so both are in the audit log.
+    assert sorted(AuditEntry.objects.filter(kind="export").values_list("action", flat=True)) == [
+        "djstripe.charge.export_csv",
+        "djstripe.subscription.export_csv",
+    ]
 
 
 def test_csv_export_needs_its_permission(paid, client):
@@ -179,3 +197,46 @@ def test_reprocessing_webhooks_needs_its_permission(paid, client):
         follow=True,
     )
     assert "skipped 1" in response.content.decode()
+
+
+def _field(page: str, name: str) -> str:
+    """What an object's admin page shows in its read-only ``name`` row (tags stripped)."""
+    match = re.search(rf'field-{name}\b.*?<div class="readonly">(.*?)</div>', page, re.S)
+    assert match, f"no {name} on the page"
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
+def test_stripe_object_pages_show_amounts_as_money(paid, client, billing):
+    client.force_login(staff_member("Billing", permissions=["djstripe.view_balancetransaction"]))
+    invoice = Invoice.objects.get(customer=paid)
+    charge = Charge.objects.get(customer=paid)
+    subscription = Subscription.objects.get(customer=paid)
+    price = Price.objects.get(id=subscription.stripe_data["items"]["data"][0]["price"]["id"])
+
+    def page(model: str, obj) -> str:
+        response = client.get(f"/admin/djstripe/{model}/{obj.djstripe_id}/change/")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    shown = page("invoice", invoice)
+    for name in ("total", "subtotal", "amount_due", "amount_paid"):
+        assert _field(shown, name) == "$24.00 USD", name
+    shown = page("charge", charge)
+    assert _field(shown, "amount") == "$24.00 USD"
+    assert _field(shown, "amount_refunded") == "$0.00 USD"
+    shown = page("subscription", subscription)
+    assert _field(shown, "amount_label") == "$24.00 USD / month" and _field(shown, "plan_label") == "Team"
+    assert _field(page("price", price), "unit_amount") == "$24.00 USD"
+
+    # A partial refund, and the balance transactions Stripe recorded for the money.
+    stripe.Refund.create(charge=charge.id, amount=550)
+    billing.deliver()
+    refund = Refund.objects.get(charge=charge)
+    assert _field(page("refund", refund), "amount") == "$5.50 USD"
+    charge.refresh_from_db()
+    assert _field(page("charge", charge), "amount_refunded") == "$5.50 USD"
+    for transaction in BalanceTransaction.objects.all():
+        shown = page("balancetransaction", transaction)
+        data = transaction.stripe_data
+        assert _field(shown, "amount") == money_format(data["amount"], data["currency"])
+        assert "USD" in _field(shown, "net")

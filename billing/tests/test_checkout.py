@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from djstripe.models import Subscription
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_checkout_paid_with_4242_gives_an_active_plan(billing, user, user_api_cl
 
     body = client.get("/billing/success/").content.decode()
     assert 'data-state="ready"' in body
-    entitlements = entitlements_for(user=user)
+    entitlements = entitlements_get_for_user(user=user)
     assert entitlements.plan == "team" and entitlements.is_paid
     assert entitlements.max_post_length == 5000
 
@@ -56,7 +56,7 @@ def test_checkout_declined_with_0002_changes_nothing(billing, user, user_api_cli
     assert page.status != 303
     billing.deliver()
     assert not Subscription.objects.filter(customer__subscriber=user, stripe_data__status="active").exists()
-    assert entitlements_for(user=user).plan == "free"
+    assert entitlements_get_for_user(user=user).plan == "free"
     # Checkout keeps the session open on a decline: no subscription, the person may retry.
     assert page.status == 402 or "declined" in page.text.lower()
     assert user_api_client.get("/api/v1/billing/subscription/").status_code == 404

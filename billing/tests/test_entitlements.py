@@ -7,7 +7,7 @@ import stripe
 from django.core.cache import cache
 from djstripe.models import Subscription
 
-from billing.entitlements import FREE, entitlements_for
+from billing.entitlements import FREE, entitlements_get_for_user
 from billing.plans import plan_from_metadata
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_product_metadata_is_the_plan():
 
 
 def test_no_subscription_is_free(user):
-    assert entitlements_for(user=user) == FREE
+    assert entitlements_get_for_user(user=user) == FREE
 
 
 @pytest.mark.parametrize(
@@ -53,17 +53,17 @@ def test_entitlements_per_status(billing, user, user_api_client, status, paid):
     remote["status"] = status
     Subscription.sync_from_stripe_data(remote)
     cache.clear()
-    entitlements = entitlements_for(user=user)
+    entitlements = entitlements_get_for_user(user=user)
     assert entitlements.is_paid is paid
     assert entitlements.plan == ("team" if paid else "free")
 
 
 def test_answer_is_cached_until_a_webhook_invalidates_it(billing, user, user_api_client):
-    assert entitlements_for(user=user).plan == "free"
+    assert entitlements_get_for_user(user=user).plan == "free"
     response = user_api_client.post(
         "/api/v1/billing/checkout-session/", {"price_id": billing.prices["team_monthly"]}, format="json"
     )
     billing.stripe.pay_checkout(response.json()["url"])
-    assert entitlements_for(user=user).plan == "free"  # cached, nothing delivered yet
+    assert entitlements_get_for_user(user=user).plan == "free"  # cached, nothing delivered yet
     billing.deliver()
-    assert entitlements_for(user=user).plan == "team"
+    assert entitlements_get_for_user(user=user).plan == "team"

@@ -25,7 +25,7 @@ def test_customer_get_or_create_is_idempotent(billing, user):
 
 def test_export_lists_plan_subscriptions_and_invoices(billing, user, user_api_client):
     billing.checkout(user_api_client, "team_monthly")
-    data = exporters()["billing"](user)
+    data = exporters()["billing"](user=user)
     assert data["plan"] == "team"
     assert data["subscriptions"][0]["status"] == "active"
     assert data["invoices"][0]["total"] == 2400
@@ -38,7 +38,7 @@ def test_erase_cancels_the_subscription_and_detaches_personal_data(
     customer = Customer.objects.get(subscriber=user)
     subscription = Subscription.objects.get(customer=customer)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        erasers()["billing"](user)
+        erasers()["billing"](user=user)
     remote_sub = stripe.Subscription.retrieve(subscription.id)
     assert remote_sub.status == "canceled"
     remote_customer = stripe.Customer.retrieve(customer.id)
@@ -88,11 +88,11 @@ def test_setup_local_is_idempotent(billing, settings):
 def test_demo_gives_alice_pro(billing):
     from accounts.tests.factories import UserFactory
     from billing.demo import seed
-    from billing.entitlements import entitlements_for
+    from billing.entitlements import entitlements_get_for_user
 
     alice = UserFactory(handle="alice")
     out = io.StringIO()
     seed(users=[alice], stdout=out)
     seed(users=[alice], stdout=out)
-    assert entitlements_for(user=alice).plan == "pro"
+    assert entitlements_get_for_user(user=alice).plan == "pro"
     assert "already has a subscription" in out.getvalue()

@@ -9,7 +9,7 @@ import stripe
 from djstripe.models import Subscription
 
 from billing.customers import customer_get_or_create
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from outbox.models import OutboundEmail
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def test_completing_one_checkout_expires_the_others(billing, user, user_api_clie
     billing.deliver()
     assert billing.stripe.engine.get("checkout.session", stale["id"])["status"] == "expired"
     assert billing.stripe.pay_checkout(stale).status != 303  # nothing left to pay twice
-    assert entitlements_for(user=user).plan == "team"
+    assert entitlements_get_for_user(user=user).plan == "team"
 
 
 def test_the_api_cancels_open_checkouts(billing, user, user_api_client):
@@ -98,7 +98,7 @@ def test_a_second_completed_checkout_is_cancelled_refunded_and_the_user_told(
     charge = billing.stripe.engine.get("charge", second_invoice["charge"])
     assert charge["amount"] == 24000 and charge["amount_refunded"] == 24000
     assert Subscription.objects.get(id=second_sub).stripe_data["status"] == "canceled"
-    assert entitlements_for(user=user).plan == "team"
+    assert entitlements_get_for_user(user=user).plan == "team"
 
     mails = [m for m in mailoutbox if "cancelled and refunded" in m.subject]
     assert len(mails) == 1 and mails[0].to == [user.email]

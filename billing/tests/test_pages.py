@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from djstripe.models import Subscription
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 
 pytestmark = pytest.mark.django_db
 
@@ -73,13 +73,13 @@ def test_success_page_asks_stripe_itself_when_the_webhook_never_comes(billing, c
     # Someone else's session id shows nothing and links nothing.
     client.force_login(other_user)
     assert 'data-state="processing"' in client.get(success_path).content.decode()
-    assert entitlements_for(user=other_user).plan == "free"
+    assert entitlements_get_for_user(user=other_user).plan == "free"
 
     client.force_login(user)
     with billing.capture(execute=True):
         body = client.get(success_path).content.decode()  # no webhook delivered at all
     assert 'data-state="ready"' in body and "Team" in body
-    assert entitlements_for(user=user).plan == "team"
+    assert entitlements_get_for_user(user=user).plan == "team"
     assert Subscription.objects.filter(customer__subscriber=user).count() == 1
     # The webhooks arriving later change nothing more.
     billing.deliver()

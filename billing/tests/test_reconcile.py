@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from djstripe.models import Subscription
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from billing.models import GracePeriod
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_a_missed_failure_long_ago_does_not_give_paid_features_back(billing, use
     assert "grace period recorded from" in report
     grace = GracePeriod.objects.get(subscription_id=sub.id)
     assert abs(grace.started_at - datetime.fromtimestamp(failed_at, tz=UTC)).total_seconds() < 120
-    entitlements = entitlements_for(user=user)
+    entitlements = entitlements_get_for_user(user=user)
     assert entitlements.plan == "free" and not entitlements.is_paid
     assert "0 difference(s) fixed." in _reconcile()
 

@@ -10,7 +10,7 @@ import stripe
 from django.utils import timezone
 from djstripe.models import Invoice
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from billing.models import BillingNotification, GracePeriod
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def test_trial_then_trial_will_end_email_once_then_paid(billing, user, user_api_
     billing.checkout(user_api_client, "pro_monthly")
     sub = _subscription(user_api_client)
     assert sub["status"] == "trialing" and sub["plan"] == "pro"
-    assert entitlements_for(user=user).is_paid
+    assert entitlements_get_for_user(user=user).is_paid
     invoices = user_api_client.get("/api/v1/billing/invoices/").json()["results"]
     assert [i["total"] for i in invoices] == [0]
 
@@ -59,7 +59,7 @@ def test_renewal_failing_with_0341_goes_past_due_with_grace_then_free(
     assert sub["status"] == "past_due"
     assert sub["grace_ends_at"] is not None
     # Paid features are kept during the grace period, with a banner and one e-mail.
-    assert entitlements_for(user=user).is_paid
+    assert entitlements_get_for_user(user=user).is_paid
     failed = [m for m in mailoutbox if "payment failed" in m.subject]
     assert len(failed) == 1
     assert GracePeriod.objects.filter(user=user).count() == 1
@@ -84,7 +84,7 @@ def test_renewal_failing_with_0341_goes_past_due_with_grace_then_free(
 
     cache.clear()
     assert _subscription(user_api_client)["status"] == "past_due"
-    entitlements = entitlements_for(user=user)
+    entitlements = entitlements_get_for_user(user=user)
     assert entitlements.plan == "free" and not entitlements.is_paid
 
 
@@ -101,7 +101,7 @@ def test_paying_after_a_failure_ends_the_grace_period(billing, user, user_api_cl
     billing.deliver()
     assert _subscription(user_api_client)["status"] == "active"
     assert not GracePeriod.objects.filter(user=user).exists()
-    assert entitlements_for(user=user).is_paid
+    assert entitlements_get_for_user(user=user).is_paid
 
 
 def test_cancel_at_period_end_then_resume(billing, user, user_api_client):
@@ -113,7 +113,7 @@ def test_cancel_at_period_end_then_resume(billing, user, user_api_client):
     again = user_api_client.post("/api/v1/billing/subscription/cancel/")
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_canceling"
     billing.deliver()
-    assert entitlements_for(user=user).is_paid  # paid until the period ends
+    assert entitlements_get_for_user(user=user).is_paid  # paid until the period ends
 
     response = user_api_client.post("/api/v1/billing/subscription/resume/")
     assert response.status_code == 200 and response.json()["cancel_at_period_end"] is False
@@ -130,7 +130,7 @@ def test_cancelled_subscription_ends_at_period_end_and_user_is_free(billing, use
     billing.stripe.advance(days=32)
     billing.deliver()
     assert _subscription(user_api_client)["status"] == "canceled"
-    assert entitlements_for(user=user).plan == "free"
+    assert entitlements_get_for_user(user=user).plan == "free"
     # Cancelling what is not active is a clear 409.
     response = user_api_client.post("/api/v1/billing/subscription/cancel/")
     assert response.status_code == 409 and response.json()["error"]["code"] == "not_active"
@@ -162,7 +162,7 @@ def test_plan_change_shows_the_proration_then_charges_it(billing, user, user_api
     assert response.status_code == 200, response.content
     assert response.json()["plan"] == "pro"
     billing.deliver()
-    assert entitlements_for(user=user).plan == "pro"
+    assert entitlements_get_for_user(user=user).plan == "pro"
     # The next invoice carries exactly the previewed proration.
     billing.stripe.advance(days=20)
     billing.deliver()
@@ -238,7 +238,7 @@ def test_changes_made_in_the_customer_portal_reach_the_app(billing, user, user_a
     assert page.status in (200, 303)
     billing.deliver()
     assert _subscription(user_api_client)["plan"] == "pro"
-    assert entitlements_for(user=user).plan == "pro"
+    assert entitlements_get_for_user(user=user).plan == "pro"
     billing.stripe.portal(portal, "cancel", subscription=sub_id)
     billing.deliver()
     assert _subscription(user_api_client)["cancel_at_period_end"] is True

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_switching_from_the_pro_trial_to_team_ends_the_trial_and_charges(
     sub = user_api_client.get("/api/v1/billing/subscription/").json()
     assert (sub["plan"], sub["status"]) == ("team", "active")
     assert _invoice_totals(user_api_client) == [0, 2400]
-    assert entitlements_for(user=user).plan == "team"
+    assert entitlements_get_for_user(user=user).plan == "team"
 
 
 def test_switching_interval_within_pro_keeps_the_trial(billing, user, user_api_client):
@@ -67,7 +67,7 @@ def test_a_declined_card_refuses_the_switch_and_keeps_the_trial(billing, user, u
     billing.deliver()
     sub = user_api_client.get("/api/v1/billing/subscription/").json()
     assert (sub["plan"], sub["status"]) == ("pro", "trialing")
-    assert entitlements_for(user=user).plan == "pro"
+    assert entitlements_get_for_user(user=user).plan == "pro"
 
 
 def test_switching_to_team_in_the_customer_portal_also_ends_the_trial(billing, user, user_api_client):

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from djstripe.models import Event, WebhookEventTrigger
 
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from billing.models import BillingNotification
 from billing.tests.factories import post_webhook
 
@@ -39,7 +39,7 @@ def test_out_of_order_delivery_gives_the_same_state(billing, user, user_api_clie
     results = billing.deliver(order="reversed")
     assert results[0][0] != "customer.created"
     assert user_api_client.get("/api/v1/billing/subscription/").json()["status"] == "active"
-    assert entitlements_for(user=user).plan == "team"
+    assert entitlements_get_for_user(user=user).plan == "team"
 
 
 def test_a_failing_event_is_acknowledged_kept_as_failed_and_can_be_reprocessed(
@@ -72,14 +72,14 @@ def test_catalogue_events_are_synced_and_drop_cached_entitlements(billing, user,
     import stripe
 
     billing.checkout(user_api_client, "team_monthly")
-    assert entitlements_for(user=user).max_post_length == 5000
+    assert entitlements_get_for_user(user=user).max_post_length == 5000
     product = stripe.Price.retrieve(billing.prices["team_monthly"]).product
     metadata = dict(stripe.Product.retrieve(product).metadata.to_dict())
     metadata["max_post_length"] = "6000"
     stripe.Product.modify(product, metadata=metadata)
     results = billing.deliver()
     assert ("product.updated", 200) in results
-    assert entitlements_for(user=user).max_post_length == 6000
+    assert entitlements_get_for_user(user=user).max_post_length == 6000
 
 
 class _Out:

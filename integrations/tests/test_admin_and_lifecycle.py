@@ -49,7 +49,7 @@ def test_the_admin_revoke_action_stops_keys(admin_client, user, api_client):
 def test_the_export_lists_key_metadata_and_nothing_that_rebuilds_a_key(user):
     issued = issue_key(user, name="Backup", scopes=["posts:read"])
     ApiKeyAddress.objects.create(api_key=issued.api_key, ip_address="10.1.2.3")
-    exported = exporters()["api_keys"](user)
+    exported = exporters()["api_keys"](user=user)
     assert exported[0]["id"] == issued.api_key.public_id
     assert exported[0]["name"] == "Backup"
     assert exported[0]["scopes"] == ["posts:read"]
@@ -61,7 +61,7 @@ def test_the_export_lists_key_metadata_and_nothing_that_rebuilds_a_key(user):
 def test_the_eraser_removes_every_key(user, other_user, api_client):
     issued = issue_key(user)
     issue_key(other_user)
-    erasers()["api_keys"](user)
+    erasers()["api_keys"](user=user)
     assert not ApiKey.objects.filter(user=user).exists()
     assert ApiKey.objects.filter(user=other_user).count() == 1
     assert api_client.get("/api/v1/me/", **bearer(issued.token)).status_code == 401

@@ -130,9 +130,9 @@ def test_staff_may_create_an_admin_key():
 
 
 def test_the_plan_limits_the_number_of_active_keys(reauthed_api_client, user):
-    from billing.entitlements import entitlements_for
+    from billing.entitlements import entitlements_get_for_user
 
-    limit = entitlements_for(user=user).max_api_keys
+    limit = entitlements_get_for_user(user=user).max_api_keys
     for n in range(limit):
         assert create(reauthed_api_client, name=f"Key {n}").status_code == 201
     error = error_of(create(reauthed_api_client, name="One too many"), 409)

@@ -133,9 +133,9 @@ def test_bad_input_shows_form_errors(signed_in, data, message):
 
 
 def test_the_plan_limit_shows_as_a_form_error(signed_in, user):
-    from billing.entitlements import entitlements_for
+    from billing.entitlements import entitlements_get_for_user
 
-    for n in range(entitlements_for(user=user).max_api_keys):
+    for n in range(entitlements_get_for_user(user=user).max_api_keys):
         issue_key(user, name=f"Key {n}")
     response = signed_in.post(PAGE, {"name": "More", "scopes": ["posts:read"], "expires_in_days": "90"})
     assert response.status_code == 409

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
+from audit.models import AuditEntry
 from outbox.models import OutboundEmail
 from outbox.services import email_enqueue
 
@@ -60,10 +61,11 @@ def test_retry_now_needs_the_permission(
     assert smtp_server.messages == []
 
 
-def test_retry_now_sends_a_failed_email_once(
+def test_retry_now_sends_a_failed_email_once_and_is_in_the_audit_log(
     client, failed_email, smtp_server, django_capture_on_commit_callbacks
 ):
-    client.force_login(_staff("view_outboundemail", "retry_outboundemail"))
+    staff = _staff("view_outboundemail", "retry_outboundemail")
+    client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/admin/outbox/outboundemail/",
@@ -74,6 +76,9 @@ def test_retry_now_sends_a_failed_email_once(
     failed_email.refresh_from_db()
     assert failed_email.status == "sent"
     assert [m["Subject"] for m in smtp_server.messages] == ["Your receipt"]
+    entry = AuditEntry.objects.get(action="outbox.outboundemail.retry")
+    assert entry.actor == staff and entry.kind == "outbox"
+    assert entry.details == {"emails": [failed_email.pk], "selected": 1, "queued": 1}
     # Retrying a sent one sends nothing more.
     with django_capture_on_commit_callbacks(execute=True):
         client.post(

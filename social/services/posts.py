@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.images import process_image
 from accounts.models import User
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from config.errors import ApplicationError, NotFoundError, PermissionDeniedError
 from config.text import clean_user_text
 from social import tasks
@@ -50,7 +50,7 @@ class ImageUpload:
 
 def _clean_text(*, author: User, text: str, has_images: bool) -> str:
     text = clean_user_text(text or "", multiline=True)
-    limit = entitlements_for(user=author).max_post_length
+    limit = entitlements_get_for_user(user=author).max_post_length
     if not text and not has_images:
         raise ApplicationError(
             "Write something first.", code="empty_post", fields={"text": ["Write something first."]}
@@ -129,7 +129,7 @@ def _reply_visibility(*, parent: Post, visibility: str | None) -> str:
 
 
 def _check_images(*, author: User, images: list[ImageUpload]) -> None:
-    max_images = entitlements_for(user=author).max_images_per_post
+    max_images = entitlements_get_for_user(user=author).max_images_per_post
     if len(images) > max_images:
         message = f"A post can have at most {max_images} images."
         raise ApplicationError(message, code="too_many_images", fields={"images": [message]})
@@ -210,7 +210,7 @@ def post_create(
         rate_limit_hit(action="reply", user_id=author.pk)
     else:
         rate_limit_hit(action="post", user_id=author.pk)
-    per_day = entitlements_for(user=author).posts_per_day
+    per_day = entitlements_get_for_user(user=author).posts_per_day
     rate_limit_hit(action="post_daily", user_id=author.pk, rate=f"{per_day}/d")
 
     mentioned = _mentioned_users(author=author, text=text)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 
 from accounts.auth import request_user, request_user_or_none
 from accounts.models import User
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from config.api import KeysetCursor
 from config.errors import ApplicationError, NotFoundError
 from social import presenters, selectors, services
@@ -73,7 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request_user_or_none(request)
     if user is None:
         return render(request, "home.html")
-    limits = entitlements_for(user=user)
+    limits = entitlements_get_for_user(user=user)
     form = PostForm(limits=limits)
     status = 200
     images_dropped = 0

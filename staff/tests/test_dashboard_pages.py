@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from audit.models import AuditEntry
 from staff.models import DailyFigure, RetentionCohort
 from staff.services import daily_figure_compute
 
@@ -70,8 +71,8 @@ def test_the_dashboard_shows_each_figure_with_its_chart_for_the_chosen_period(st
     assert client.get("/admin/staff/dashboard/?days=13").status_code == 200  # unknown period: the default
 
 
-def test_the_csv_has_one_line_per_day_of_the_period(staff_client, figures):
-    client, _ = staff_client(superuser=True)
+def test_the_csv_has_one_line_per_day_of_the_period_and_is_in_the_audit_log(staff_client, figures):
+    client, staff = staff_client(superuser=True)
 
     response = client.get("/admin/staff/dashboard.csv?days=7")
 
@@ -79,6 +80,8 @@ def test_the_csv_has_one_line_per_day_of_the_period(staff_client, figures):
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 7
     assert rows[-2]["signups"] == "2" and rows[-2]["mrr_cents"] == "192000"
+    entry = AuditEntry.objects.get(action="staff.dashboard.export_csv")
+    assert entry.actor == staff and entry.kind == "export" and entry.details == {"days": 7, "rows": 7}
 
 
 def test_staff_without_the_dashboard_permission_get_neither_page_nor_summary(staff_client, figures):
@@ -86,6 +89,7 @@ def test_staff_without_the_dashboard_permission_get_neither_page_nor_summary(sta
 
     assert client.get("/admin/staff/dashboard/").status_code == 403
     assert client.get("/admin/staff/dashboard.csv").status_code == 403
+    assert not AuditEntry.objects.exists()
     assert "Last 30 days" not in client.get("/admin/").content.decode()
 
 

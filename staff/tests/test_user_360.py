@@ -111,7 +111,7 @@ def test_view_only_staff_see_the_page_without_edit_or_impersonation_buttons(staf
 
     page = page_of(client, person)
 
-    assert "Impersonate" not in page and "Edit account" not in page
+    assert "Impersonate" not in page and "Edit account" not in page and "Account page" in page
     assert Authenticator.objects.filter(user=person).count() == 0
 
 
@@ -127,3 +127,15 @@ def test_the_list_finds_a_user_by_handle(staff_client):
     UserFactory(handle="other")
     page = client.get("/admin/staff/useroverview/?q=findme").content.decode()
     assert "findme" in page and ">other<" not in page
+
+
+def test_the_account_page_and_the_user_360_page_link_to_each_other(staff_client):
+    client, _ = staff_client("accounts.view_user")
+    person = UserFactory()
+    account = client.get(f"/admin/accounts/user/{person.pk}/change/").content.decode()
+    assert f'href="/admin/staff/useroverview/{person.pk}/change/"' in account
+    assert f'href="/admin/accounts/user/{person.pk}/change/">Account page<' in page_of(client, person)
+    editor, _ = staff_client("accounts.view_user", "accounts.change_user")
+    assert f'href="/admin/accounts/user/{person.pk}/change/">Edit account and actions<' in page_of(
+        editor, person
+    )

@@ -92,7 +92,40 @@ class InvoicesMixin(DiscountsMixin):
             "pretax_credit_amounts": [],
         }
 
-    def build_invoice(  # noqa: C901, PLR0912  one Stripe operation's many optional parameters, read in Stripe's order
+    def invoice_discounts(self, *, customer: Obj, subscription: Obj | None) -> list[Obj]:
+        """The discounts an invoice gets by default: the subscription's, else the customer's."""
+        discounts = []
+        if subscription:
+            discounts = [
+                self.get("discount", d) for d in subscription["discounts"] if self.find("discount", d)
+            ]
+        if not discounts and customer.get("discount") and self.find("discount", customer["discount"]["id"]):
+            # A customer-level coupon applies when the subscription has none of its own.
+            discounts = [self.get("discount", customer["discount"]["id"])]
+        return discounts
+
+    def discounts_apply(self, discounts: list[Obj], lines: list[Obj]) -> list[Obj]:
+        """Takes each discount off the discountable lines in turn (shared by amount); the
+        invoice's ``total_discount_amounts``. A once-only coupon already used is skipped."""
+        discountable = sum(line["amount"] for line in lines if line["discountable"])
+        total_discounts = []
+        remaining = discountable
+        for discount in discounts:
+            if discount["coupon"]["duration"] == "once" and self.m(discount["id"]).get("used"):
+                continue
+            amount = self.discount_amount(discount, remaining)
+            if not amount:
+                continue
+            remaining -= amount
+            total_discounts.append({"amount": amount, "discount": discount["id"]})
+            for line in lines:
+                if line["discountable"] and discountable:
+                    share = int(round(amount * line["amount"] / discountable))
+                    line["discount_amounts"].append({"amount": share, "discount": discount["id"]})
+                    line["discounts"].append(discount["id"])
+        return total_discounts
+
+    def build_invoice(
         self,
         *,
         customer: Obj,
@@ -108,34 +141,9 @@ class InvoicesMixin(DiscountsMixin):
         for line in lines:
             line["invoice"] = invoice_id
         subtotal = sum(line["amount"] for line in lines)
-        discountable = sum(line["amount"] for line in lines if line["discountable"])
         if discounts is None:
-            discounts = []
-            if subscription:
-                discounts = [
-                    self.get("discount", d) for d in subscription["discounts"] if self.find("discount", d)
-                ]
-            if (
-                not discounts
-                and customer.get("discount")
-                and self.find("discount", customer["discount"]["id"])
-            ):
-                # A customer-level coupon applies when the subscription has none of its own.
-                discounts = [self.get("discount", customer["discount"]["id"])]
-        total_discounts = []
-        remaining = discountable
-        for discount in discounts:
-            if discount["coupon"]["duration"] == "once" and self.m(discount["id"]).get("used"):
-                continue
-            amount = self.discount_amount(discount, remaining)
-            if amount:
-                remaining -= amount
-                total_discounts.append({"amount": amount, "discount": discount["id"]})
-                for line in lines:
-                    if line["discountable"] and discountable:
-                        share = int(round(amount * line["amount"] / discountable))
-                        line["discount_amounts"].append({"amount": share, "discount": discount["id"]})
-                        line["discounts"].append(discount["id"])
+            discounts = self.invoice_discounts(customer=customer, subscription=subscription)
+        total_discounts = self.discounts_apply(discounts, lines)
         discount_total = sum(d["amount"] for d in total_discounts)
         total = subtotal - discount_total
         cust_name = customer.get("name")

@@ -74,6 +74,17 @@ class EngineStore:
             "settings": self.settings,
         }
 
+    def rollback(self, saved: Obj) -> None:
+        """Puts back the objects, events and deliveries of an earlier ``snapshot()`` (a copy of
+        it): an operation that failed half-way leaves nothing behind. The clock stays."""
+        self.counters, self.objects, self.meta, self.events, self.deliveries = (
+            saved["counters"],
+            saved["objects"],
+            saved["meta"],
+            saved["events"],
+            saved["deliveries"],
+        )
+
     def save(self) -> None:
         if not self.state_path:
             return

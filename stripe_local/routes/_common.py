@@ -180,3 +180,15 @@ def list_objects(
     if created:
         objects = created_filter(objects, p)
     return e.paginate(objects, p, url)
+
+
+def refuse_automatic_tax(p: Obj) -> None:
+    """``automatic_tax[enabled]``: the stand-in computes no taxes, so it refuses rather than
+    answer untaxed amounts."""
+    if as_dict(p.get("automatic_tax", {}), param="automatic_tax").get("enabled") in ("true", True):
+        raise StripeError(
+            400,
+            "The local Stripe stand-in does not compute taxes.",
+            code="parameter_unsupported",
+            param="automatic_tax[enabled]",
+        )

@@ -6,6 +6,20 @@ from ..engine import ACCOUNT_ID, Engine, Obj, not_found
 from ._common import route
 
 
+def _no_requirements() -> Obj:
+    """An account's ``requirements``/``future_requirements``: nothing due, ever."""
+    return {
+        "alternatives": [],
+        "current_deadline": None,
+        "currently_due": [],
+        "disabled_reason": None,
+        "errors": [],
+        "eventually_due": [],
+        "past_due": [],
+        "pending_verification": [],
+    }
+
+
 def account_object(e: Engine) -> Obj:
     return {
         "id": ACCOUNT_ID,
@@ -32,28 +46,10 @@ def account_object(e: Engine) -> Obj:
         "details_submitted": True,
         "email": "billing@relay.localhost",
         "external_accounts": e.list_obj([], f"/v1/accounts/{ACCOUNT_ID}/external_accounts"),
-        "future_requirements": {
-            "alternatives": [],
-            "current_deadline": None,
-            "currently_due": [],
-            "disabled_reason": None,
-            "errors": [],
-            "eventually_due": [],
-            "past_due": [],
-            "pending_verification": [],
-        },
+        "future_requirements": _no_requirements(),
         "metadata": {},
         "payouts_enabled": True,
-        "requirements": {
-            "alternatives": [],
-            "current_deadline": None,
-            "currently_due": [],
-            "disabled_reason": None,
-            "errors": [],
-            "eventually_due": [],
-            "past_due": [],
-            "pending_verification": [],
-        },
+        "requirements": _no_requirements(),
         "settings": {
             "bacs_debit_payments": {"display_name": None, "service_user_number": None},
             "branding": {"icon": None, "logo": None, "primary_color": None, "secondary_color": None},

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from ..engine import CHECKOUT_EXPIRES_SECONDS, Engine, Obj, StripeError
 from ..params import ParamError, as_bool, as_dict, as_int, as_list, require
-from ._common import LIST, allow, json_roundtrip, list_objects, route
+from ._common import LIST, allow, json_roundtrip, list_objects, refuse_automatic_tax, route
 from .customers import customers_create
 from .subscriptions import create_subscription
 
 
-@route("POST", r"/v1/checkout/sessions")
-def checkout_sessions_create(e: Engine, p: Obj) -> Obj:  # noqa: C901, PLR0912, PLR0915  one Stripe operation's many optional parameters, read in Stripe's order
-    allow(
-        p,
-        "mode line_items customer customer_email client_reference_id success_url cancel_url allow_promotion_codes discounts metadata subscription_data payment_method_types billing_address_collection customer_update locale expires_at ui_mode consent_collection tax_id_collection automatic_tax payment_method_collection customer_creation saved_payment_method_options payment_intent_data phone_number_collection submit_type custom_text invoice_creation return_url",
-    )
+def _session_params_check(p: Obj) -> tuple[str, str]:
+    """The session's mode and success URL; refuses what the stand-in does not serve."""
     mode = require(p, "mode")
     if p.get("ui_mode", "hosted") != "hosted":
         raise StripeError(
@@ -25,13 +22,7 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:  # noqa: C901, PLR0912, 
             code="parameter_unsupported",
             param="ui_mode",
         )
-    if as_dict(p.get("automatic_tax", {}), param="automatic_tax").get("enabled") in ("true", True):
-        raise StripeError(
-            400,
-            "The local Stripe stand-in does not compute taxes.",
-            code="parameter_unsupported",
-            param="automatic_tax[enabled]",
-        )
+    refuse_automatic_tax(p)
     if mode not in ("subscription", "payment"):
         raise ParamError("Invalid mode: the local stand-in supports subscription and payment", param="mode")
     success_url = str(require(p, "success_url"))
@@ -41,17 +32,17 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:  # noqa: C901, PLR0912, 
             "You may only specify one of these parameters: allow_promotion_codes, discounts.",
             param="allow_promotion_codes",
         )
-    customer = e.get("customer", p["customer"], param="customer") if p.get("customer") else None
-    entries = as_list(require(p, "line_items"), param="line_items")
-    session_id = e.new_id("cs_test")
+    return mode, success_url
+
+
+def _session_line_items(e: Engine, entries: list[Any], mode: str) -> tuple[list[Obj], int, str | None]:
+    """The session's line items (active prices fitting the mode), their subtotal and currency."""
     line_items = []
     subtotal = 0
     currency = None
     for index, raw in enumerate(entries):
         entry = as_dict(raw, param=f"line_items[{index}]")
         price = e.get("price", require(entry, "price"), param=f"line_items[{index}][price]")
-        if mode == "subscription" and not price["recurring"]:
-            pass
         if mode == "payment" and price["recurring"]:
             raise StripeError(
                 400,
@@ -87,7 +78,11 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:  # noqa: C901, PLR0912, 
             "You must provide at least one recurring price in `subscription` mode when using prices.",
             param="line_items",
         )
-    sub_data = as_dict(p.get("subscription_data", {}), param="subscription_data")
+    return line_items, subtotal, currency
+
+
+def _session_discounts(e: Engine, p: Obj) -> list[Obj]:
+    """``discounts``: each coupon or promotion code checked to exist."""
     discounts = []
     for index, raw in enumerate(as_list(p.get("discounts", []), param="discounts")):
         entry = as_dict(raw, param=f"discounts[{index}]")
@@ -103,8 +98,11 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:  # noqa: C901, PLR0912, 
         discounts.append(
             {"coupon": entry.get("coupon") or None, "promotion_code": entry.get("promotion_code") or None}
         )
-    # Like Stripe, a session created with discounts shows the discounted total from the start (the
-    # hosted page's "Total due today"), not only once it is paid.
+    return discounts
+
+
+def _discount_amount(e: Engine, discounts: list[Obj], *, subtotal: int, currency: str | None) -> int:
+    """What the discounts take off the subtotal, applied in turn."""
     amount_discount = 0
     for entry in discounts:
         coupon = (
@@ -120,12 +118,31 @@ def checkout_sessions_create(e: Engine, p: Obj) -> Obj:  # noqa: C901, PLR0912, 
         else:
             off = 0
         amount_discount += min(remaining, off)
+    return amount_discount
+
+
+@route("POST", r"/v1/checkout/sessions")
+def checkout_sessions_create(e: Engine, p: Obj) -> Obj:
+    allow(
+        p,
+        "mode line_items customer customer_email client_reference_id success_url cancel_url allow_promotion_codes discounts metadata subscription_data payment_method_types billing_address_collection customer_update locale expires_at ui_mode consent_collection tax_id_collection automatic_tax payment_method_collection customer_creation saved_payment_method_options payment_intent_data phone_number_collection submit_type custom_text invoice_creation return_url",
+    )
+    mode, success_url = _session_params_check(p)
+    customer = e.get("customer", p["customer"], param="customer") if p.get("customer") else None
+    entries = as_list(require(p, "line_items"), param="line_items")
+    session_id = e.new_id("cs_test")
+    line_items, subtotal, currency = _session_line_items(e, entries, mode)
+    sub_data = as_dict(p.get("subscription_data", {}), param="subscription_data")
+    discounts = _session_discounts(e, p)
+    # Like Stripe, a session created with discounts shows the discounted total from the start (the
+    # hosted page's "Total due today"), not only once it is paid.
+    amount_discount = _discount_amount(e, discounts, subtotal=subtotal, currency=currency)
     expires_at = (
         as_int(p["expires_at"], param="expires_at")
         if p.get("expires_at")
         else e.now + CHECKOUT_EXPIRES_SECONDS
     )
-    session = {
+    session: Obj = {
         "id": session_id,
         "object": "checkout.session",
         "adaptive_pricing": {"enabled": False},
@@ -299,25 +316,15 @@ def complete_checkout(
         return _complete_checkout(e, session, card=card, email=email, name=name, promo_id=promo_id)
     except StripeError:
         # Nothing happened: restore the state as it was before the attempt.
-        e.counters, e.objects, e.meta, e.events, e.deliveries = (
-            saved["counters"],
-            saved["objects"],
-            saved["meta"],
-            saved["events"],
-            saved["deliveries"],
-        )
+        e.rollback(saved)
         raise
 
 
-def _complete_checkout(  # noqa: C901, PLR0912, PLR0915  one Stripe operation's many optional parameters, read in Stripe's order
-    e: Engine, session: Obj, *, card: Obj | None, email: str | None, name: str | None, promo_id: str | None
-) -> Obj:
-    session = e.get("checkout.session", session["id"])
-    customer = e.find("customer", session["customer"]) if session["customer"] else None
-    # A known customer or a customer_email is fixed on Stripe's page; otherwise the form's email.
-    email = (customer["email"] if customer else None) or session["customer_email"] or email
-    if customer is None:
-        customer = customers_create(e, {"email": email or "", "name": name or ""})
+def _checkout_payment_method(
+    e: Engine, session: Obj, customer: Obj, *, card: Obj | None, email: str | None, name: str | None
+) -> Obj | None:
+    """The card typed on the hosted page, attached to the customer (None where none is needed);
+    refuses a missing card or one that declines being saved."""
     pm: Obj | None = None
     if card is None and not card_optional(e, session):
         raise StripeError(
@@ -335,6 +342,105 @@ def _complete_checkout(  # noqa: C901, PLR0912, PLR0915  one Stripe operation's 
         if behaviour == "auth_required":
             raise e.card_error("authentication_required", "authentication_required")
         e.attach(pm, customer)
+    return pm
+
+
+def _checkout_trial_end(e: Engine, sub_data: Obj) -> int | None:
+    """When the trial asked for in ``subscription_data`` ends, or None."""
+    trial_end = None
+    if sub_data.get("trial_end"):
+        trial_end = as_int(sub_data["trial_end"], param="subscription_data[trial_end]")
+    elif sub_data.get("trial_period_days"):
+        trial_end = (
+            e.now
+            + as_int(sub_data["trial_period_days"], param="subscription_data[trial_period_days]") * 86400
+        )
+    return trial_end
+
+
+def _checkout_subscribe(
+    e: Engine,
+    session: Obj,
+    customer: Obj,
+    pm: Obj | None,
+    *,
+    line_items: list[Obj],
+    sub_data: Obj,
+    discount_entries: list[Obj],
+) -> Obj:
+    """A subscription-mode session: the subscription and its first invoice; the session's changes."""
+    if pm is not None:
+        e.update(
+            customer,
+            {"invoice_settings": {**customer["invoice_settings"], "default_payment_method": pm["id"]}},
+        )
+    trial_settings = as_dict(sub_data.get("trial_settings", {}), param="subscription_data[trial_settings]")
+    end_behavior = as_dict(
+        trial_settings.get("end_behavior", {}), param="subscription_data[trial_settings][end_behavior]"
+    )
+    trial_end = _checkout_trial_end(e, sub_data)
+    sub, _error = create_subscription(
+        e,
+        customer=customer,
+        items=[{"price": li["price"]["id"], "quantity": li["quantity"]} for li in line_items],
+        metadata=as_dict(sub_data.get("metadata", {}), param="subscription_data[metadata]"),
+        trial_end=trial_end,
+        default_payment_method=pm["id"] if pm else None,
+        payment_behavior="error_if_incomplete",
+        trial_end_behavior=end_behavior.get("missing_payment_method", "create_invoice"),
+        description=sub_data.get("description") or None,
+        discount_factory=lambda sub_id: (
+            e.discounts_from_params(discount_entries, customer=customer["id"], subscription=sub_id)
+            if discount_entries
+            else None
+        ),
+    )
+    invoice = e.get("invoice", sub["latest_invoice"])
+    discount_total = sum(d["amount"] for d in invoice["total_discount_amounts"])
+    changes: Obj = {
+        "subscription": sub["id"],
+        "invoice": invoice["id"],
+        "payment_status": "paid" if invoice["amount_paid"] > 0 else "no_payment_required",
+        "amount_total": invoice["total"] if not trial_end else 0,
+        "amount_subtotal": invoice["subtotal"] if not trial_end else session["amount_subtotal"],
+        "total_details": {"amount_discount": discount_total, "amount_shipping": 0, "amount_tax": 0},
+        "discounts": [{"coupon": None, "discount": d, "promotion_code": None} for d in sub["discounts"]]
+        if sub["discounts"]
+        else [],
+    }
+    if trial_end:
+        changes["amount_subtotal"] = 0
+    for li in line_items:
+        li["amount_discount"] = 0
+    return changes
+
+
+def _checkout_pay(e: Engine, session: Obj, customer: Obj, pm: Obj | None) -> Obj:
+    """A payment-mode session: one payment intent, confirmed; the session's changes."""
+    amount = session["amount_total"]
+    pi = e.new_payment_intent(
+        amount=amount,
+        currency=session["currency"],
+        customer=customer["id"],
+        description=None,
+        metadata=session["metadata"],
+    )
+    error = e.confirm_payment_intent(pi, pm["id"] if pm else None)
+    if error is not None:
+        raise error
+    return {"payment_intent": pi["id"], "payment_status": "paid"}
+
+
+def _complete_checkout(
+    e: Engine, session: Obj, *, card: Obj | None, email: str | None, name: str | None, promo_id: str | None
+) -> Obj:
+    session = e.get("checkout.session", session["id"])
+    customer = e.find("customer", session["customer"]) if session["customer"] else None
+    # A known customer or a customer_email is fixed on Stripe's page; otherwise the form's email.
+    email = (customer["email"] if customer else None) or session["customer_email"] or email
+    if customer is None:
+        customer = customers_create(e, {"email": email or "", "name": name or ""})
+    pm = _checkout_payment_method(e, session, customer, card=card, email=email, name=name)
     discount_entries = [d for d in session["discounts"] or []]
     if promo_id:
         discount_entries = [{"coupon": None, "promotion_code": promo_id}]
@@ -354,75 +460,19 @@ def _complete_checkout(  # noqa: C901, PLR0912, PLR0915  one Stripe operation's 
         },
     }
     if session["mode"] == "subscription":
-        if pm is not None:
-            e.update(
-                customer,
-                {"invoice_settings": {**customer["invoice_settings"], "default_payment_method": pm["id"]}},
-            )
-        trial_settings = as_dict(
-            sub_data.get("trial_settings", {}), param="subscription_data[trial_settings]"
-        )
-        end_behavior = as_dict(
-            trial_settings.get("end_behavior", {}), param="subscription_data[trial_settings][end_behavior]"
-        )
-        trial_end = None
-        if sub_data.get("trial_end"):
-            trial_end = as_int(sub_data["trial_end"], param="subscription_data[trial_end]")
-        elif sub_data.get("trial_period_days"):
-            trial_end = (
-                e.now
-                + as_int(sub_data["trial_period_days"], param="subscription_data[trial_period_days]") * 86400
-            )
-        sub, error = create_subscription(
-            e,
-            customer=customer,
-            items=[{"price": li["price"]["id"], "quantity": li["quantity"]} for li in line_items],
-            metadata=as_dict(sub_data.get("metadata", {}), param="subscription_data[metadata]"),
-            trial_end=trial_end,
-            default_payment_method=pm["id"] if pm else None,
-            payment_behavior="error_if_incomplete",
-            trial_end_behavior=end_behavior.get("missing_payment_method", "create_invoice"),
-            description=sub_data.get("description") or None,
-            discount_factory=lambda sub_id: (
-                e.discounts_from_params(discount_entries, customer=customer["id"], subscription=sub_id)
-                if discount_entries
-                else None
-            ),
-        )
-        invoice = e.get("invoice", sub["latest_invoice"])
-        discount_total = sum(d["amount"] for d in invoice["total_discount_amounts"])
         changes.update(
-            {
-                "subscription": sub["id"],
-                "invoice": invoice["id"],
-                "payment_status": "paid" if invoice["amount_paid"] > 0 else "no_payment_required",
-                "amount_total": invoice["total"] if not trial_end else 0,
-                "amount_subtotal": invoice["subtotal"] if not trial_end else session["amount_subtotal"],
-                "total_details": {"amount_discount": discount_total, "amount_shipping": 0, "amount_tax": 0},
-                "discounts": [
-                    {"coupon": None, "discount": d, "promotion_code": None} for d in sub["discounts"]
-                ]
-                if sub["discounts"]
-                else [],
-            }
+            _checkout_subscribe(
+                e,
+                session,
+                customer,
+                pm,
+                line_items=line_items,
+                sub_data=sub_data,
+                discount_entries=discount_entries,
+            )
         )
-        if trial_end:
-            changes["amount_subtotal"] = 0
-        for li in line_items:
-            li["amount_discount"] = 0
     else:
-        amount = session["amount_total"]
-        pi = e.new_payment_intent(
-            amount=amount,
-            currency=session["currency"],
-            customer=customer["id"],
-            description=None,
-            metadata=session["metadata"],
-        )
-        error = e.confirm_payment_intent(pi, pm["id"] if pm else None)
-        if error is not None:
-            raise error
-        changes.update({"payment_intent": pi["id"], "payment_status": "paid"})
+        changes.update(_checkout_pay(e, session, customer, pm))
     changes["discounts"] = [
         {"coupon": d.get("coupon"), "promotion_code": d.get("promotion_code")} for d in discount_entries
     ]

@@ -74,15 +74,20 @@ def customers_create(e: Engine, p: Obj) -> Obj:
             settings["default_payment_method"] = pm["id"]
     if settings:
         customer_invoice_settings(e, customer, settings)
+    _customer_discount(e, p, customer)
+    return customer
+
+
+def _customer_discount(e: Engine, p: Obj, customer: Obj) -> None:
+    """``coupon`` or ``promotion_code``: the customer's own discount."""
     if p.get("coupon") or p.get("promotion_code"):
         discount = e.make_discount(
             coupon_id=p.get("coupon") or None,
             promotion_code_id=p.get("promotion_code") or None,
-            customer=cus_id,
+            customer=customer["id"],
             param="coupon",
         )
         e.update(customer, {"discount": copy.deepcopy(discount)})
-    return customer
 
 
 def customer_invoice_settings(e: Engine, customer: Obj, settings: Obj) -> None:
@@ -137,14 +142,7 @@ def customers_update(e: Engine, p: Obj, cus_id: str) -> Obj:
     e.update(customer, changes)
     if "invoice_settings" in p:
         customer_invoice_settings(e, customer, as_dict(p["invoice_settings"], param="invoice_settings"))
-    if p.get("coupon") or p.get("promotion_code"):
-        discount = e.make_discount(
-            coupon_id=p.get("coupon") or None,
-            promotion_code_id=p.get("promotion_code") or None,
-            customer=cus_id,
-            param="coupon",
-        )
-        e.update(customer, {"discount": copy.deepcopy(discount)})
+    _customer_discount(e, p, customer)
     return customer
 
 

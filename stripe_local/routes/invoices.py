@@ -7,7 +7,7 @@ import copy
 from ..engine import Engine, Obj, StripeError
 from ..params import ParamError, as_bool, as_dict, as_int, as_list, require
 from ._common import LIST, allow, list_objects, metadata_update, route, search
-from .subscriptions import changed_items
+from .subscription_update import changed_items
 
 
 @route("GET", r"/v1/invoices")

@@ -8,7 +8,17 @@ from typing import Any
 
 from ..engine import Engine, Obj, StripeError, not_found
 from ..params import ParamError, as_bool, as_dict, as_int, as_list, require
-from ._common import LIST, allow, created_filter, json_roundtrip, metadata_update, route, search
+from ._common import LIST, allow, created_filter, json_roundtrip, refuse_automatic_tax, route, search
+from .subscription_update import (
+    cancellation_changes,
+    field_changes,
+    items_change,
+    period_restart,
+    prorations_invoice_now,
+    subscription_discounts,
+    trial_change,
+    trial_end_now,
+)
 
 SUB_COMMON = "metadata default_payment_method description coupon promotion_code discounts cancel_at_period_end cancel_at trial_end proration_behavior payment_behavior collection_method days_until_due off_session payment_settings trial_settings billing_cycle_anchor default_tax_rates automatic_tax add_invoice_items"
 
@@ -35,50 +45,11 @@ def refuse_unsupported(p: Obj) -> None:
                 code="parameter_unsupported",
                 param=name,
             )
-    if as_dict(p.get("automatic_tax", {}), param="automatic_tax").get("enabled") in ("true", True):
-        raise StripeError(
-            400,
-            "The local Stripe stand-in does not compute taxes.",
-            code="parameter_unsupported",
-            param="automatic_tax[enabled]",
-        )
+    refuse_automatic_tax(p)
 
 
-def subscription_discounts(e: Engine, p: Obj, customer_id: str, sub_id: str) -> list[Obj] | None:
-    if p.get("coupon") or p.get("promotion_code"):
-        return [
-            e.make_discount(
-                coupon_id=p.get("coupon") or None,
-                promotion_code_id=p.get("promotion_code") or None,
-                customer=customer_id,
-                subscription=sub_id,
-                param="coupon" if p.get("coupon") else "promotion_code",
-            )
-        ]
-    if "discounts" in p:
-        return e.discounts_from_params(
-            as_list(p["discounts"], param="discounts"), customer=customer_id, subscription=sub_id
-        )
-    return None
-
-
-def create_subscription(  # noqa: C901, PLR0912  one Stripe operation's many optional parameters, read in Stripe's order
-    e: Engine,
-    *,
-    customer: Obj,
-    items: list[Obj],
-    metadata: Obj,
-    trial_end: int | None,
-    default_payment_method: str | None,
-    payment_behavior: str,
-    discounts: list[Obj] | None = None,
-    description: str | None = None,
-    cancel_at_period_end: bool = False,
-    discount_factory: Callable[[str], list[Obj] | None] | None = None,
-    trial_end_behavior: str = "create_invoice",
-) -> tuple[Obj, StripeError | None]:
-    """Create a subscription, its first invoice and the first payment (shared by API and checkout)."""
-    sub_id = e.new_id("sub")
+def _subscription_prices(e: Engine, items: list[Obj]) -> list[tuple[Obj, int, Any]]:
+    """(price, quantity, metadata) of each item: active recurring prices only, at least one."""
     prices = []
     for index, item in enumerate(items):
         price = e.get("price", require(item, "price"), param=f"items[{index}][price]")
@@ -103,6 +74,72 @@ def create_subscription(  # noqa: C901, PLR0912  one Stripe operation's many opt
         )
     if not prices:
         raise ParamError("Missing required param: items.", param="items", code="parameter_missing")
+    return prices
+
+
+def _trial_lines(e: Engine, sub: Obj, period: tuple[int, int]) -> list[Obj]:
+    """The first invoice of a trial: one zero line per item."""
+    lines = []
+    for item in sub["items"]["data"]:
+        product = e.find("product", item["price"]["product"])
+        name = product["name"] if product else item["price"]["product"]
+        lines.append(
+            e.line(
+                invoice_id=None,
+                amount=0,
+                price=item["price"],
+                quantity=item["quantity"],
+                description=f"Trial period for {name}",
+                period=period,
+                subscription=sub["id"],
+                subscription_item=item["id"],
+            )
+        )
+    return lines
+
+
+def _first_invoice(
+    e: Engine, sub: Obj, *, trial: bool, payment_behavior: str, pm_id: str | None
+) -> tuple[Obj, StripeError | None]:
+    """The subscription's first invoice: a zero one for a trial, else the first period, charged
+    unless ``default_incomplete``."""
+    period = (e.now, sub["current_period_end"])
+    if trial:
+        return e.invoice_subscription(
+            sub, billing_reason="subscription_create", period=period, lines=_trial_lines(e, sub, period)
+        )
+    invoice, error = e.invoice_subscription(
+        sub,
+        billing_reason="subscription_create",
+        period=period,
+        lines=e.cycle_lines(sub, period, None),
+        pm_id=pm_id,
+        attempt=payment_behavior != "default_incomplete",
+    )
+    if invoice["status"] == "open":
+        # The first invoice of an incomplete subscription is not retried automatically.
+        invoice["next_payment_attempt"] = None
+    return invoice, error
+
+
+def create_subscription(
+    e: Engine,
+    *,
+    customer: Obj,
+    items: list[Obj],
+    metadata: Obj,
+    trial_end: int | None,
+    default_payment_method: str | None,
+    payment_behavior: str,
+    discounts: list[Obj] | None = None,
+    description: str | None = None,
+    cancel_at_period_end: bool = False,
+    discount_factory: Callable[[str], list[Obj] | None] | None = None,
+    trial_end_behavior: str = "create_invoice",
+) -> tuple[Obj, StripeError | None]:
+    """Create a subscription, its first invoice and the first payment (shared by API and checkout)."""
+    sub_id = e.new_id("sub")
+    prices = _subscription_prices(e, items)
     if trial_end is not None and trial_end <= e.now:
         raise ParamError(
             "Invalid timestamp: must be an integer Unix timestamp in the future.", param="trial_end"
@@ -179,41 +216,9 @@ def create_subscription(  # noqa: C901, PLR0912  one Stripe operation's many opt
         for d in discounts:
             d["subscription"] = sub_id
     e.created(sub)
-    period = (e.now, sub["current_period_end"])
-    if trial_end:
-        lines = []
-        for item in sub["items"]["data"]:
-            product = e.find("product", item["price"]["product"])
-            name = product["name"] if product else item["price"]["product"]
-            lines.append(
-                e.line(
-                    invoice_id=None,
-                    amount=0,
-                    price=item["price"],
-                    quantity=item["quantity"],
-                    description=f"Trial period for {name}",
-                    period=period,
-                    subscription=sub_id,
-                    subscription_item=item["id"],
-                )
-            )
-        invoice, error = e.invoice_subscription(
-            sub, billing_reason="subscription_create", period=period, lines=lines
-        )
-    else:
-        lines = e.cycle_lines(sub, period, None)
-        attempt = payment_behavior != "default_incomplete"
-        invoice, error = e.invoice_subscription(
-            sub,
-            billing_reason="subscription_create",
-            period=period,
-            lines=lines,
-            pm_id=default_payment_method,
-            attempt=attempt,
-        )
-        if invoice["status"] == "open":
-            # The first invoice of an incomplete subscription is not retried automatically.
-            invoice["next_payment_attempt"] = None
+    invoice, error = _first_invoice(
+        e, sub, trial=bool(trial_end), payment_behavior=payment_behavior, pm_id=default_payment_method
+    )
     sub["latest_invoice"] = invoice["id"]
     if trial_end:
         sub["status"] = "trialing"
@@ -313,57 +318,10 @@ def subscriptions_retrieve(e: Engine, p: Obj, sub_id: str) -> Obj:
     return e.get("subscription", sub_id)
 
 
-def changed_items(
-    e: Engine, sub: Obj, entries: list[Any], param: str
-) -> tuple[list[Obj], list[tuple[Obj, Obj, int]]]:
-    """New item list for ``sub`` and the (old item, new price, quantity) pairs that changed."""
-    items = copy.deepcopy(sub["items"]["data"])
-    changes: list[tuple[Obj, Obj, int]] = []
-    for index, raw in enumerate(entries):
-        entry = as_dict(raw, param=f"{param}[{index}]")
-        if entry.get("id"):
-            matches = [i for i in items if i["id"] == entry["id"]]
-            if not matches:
-                raise not_found("subscription item", entry["id"], f"{param}[{index}][id]")
-            item = matches[0]
-            if as_bool(entry.get("deleted", False), param=f"{param}[{index}][deleted]"):
-                items.remove(item)
-                continue
-            new_price = (
-                e.get("price", entry["price"], param=f"{param}[{index}][price]")
-                if entry.get("price")
-                else item["price"]
-            )
-            quantity = as_int(entry.get("quantity", item["quantity"]), param=f"{param}[{index}][quantity]")
-            if new_price["id"] != item["price"]["id"] or quantity != item["quantity"]:
-                if not new_price["active"]:
-                    raise StripeError(
-                        400,
-                        "The price specified is inactive. This field only accepts active prices.",
-                        param=f"{param}[{index}][price]",
-                    )
-                changes.append((copy.deepcopy(item), new_price, quantity))
-                item["price"] = copy.deepcopy(new_price)
-                item["plan"] = e.plan_from_price(new_price)
-                item["quantity"] = quantity
-        else:
-            price = e.get("price", require(entry, "price"), param=f"{param}[{index}][price]")
-            item = e.sub_item(
-                subscription_id=sub["id"],
-                price=price,
-                quantity=as_int(entry.get("quantity", 1), param=f"{param}[{index}][quantity]"),
-            )
-            items.append(item)
-            zero = copy.deepcopy(item)
-            zero["price"] = {**copy.deepcopy(price), "unit_amount": 0}
-            changes.append((zero, price, item["quantity"]))
-    if not items:
-        raise StripeError(400, "A subscription must have at least one active plan.", param=param)
-    return items, changes
-
-
 @route("POST", r"/v1/subscriptions/{id}")
-def subscriptions_update(e: Engine, p: Obj, sub_id: str) -> Obj:  # noqa: C901, PLR0912, PLR0915  one Stripe operation's many optional parameters, read in Stripe's order
+def subscriptions_update(e: Engine, p: Obj, sub_id: str) -> Obj:
+    """Stripe's order: the plain fields, the items (with their prorations), the trial; then
+    whatever the change bills now (``subscription_update``'s steps)."""
     allow(p, SUB_COMMON + " items proration_date pause_collection cancellation_details")
     refuse_unsupported(p)
     sub = e.get("subscription", sub_id)
@@ -374,153 +332,25 @@ def subscriptions_update(e: Engine, p: Obj, sub_id: str) -> Obj:  # noqa: C901, 
             code=None,
             param=None,
         )
-    changes: Obj = {}
-    if "metadata" in p:
-        changes["metadata"] = metadata_update(sub["metadata"], p["metadata"])
-    if "description" in p:
-        changes["description"] = p["description"] or None
-    if "default_payment_method" in p:
-        if p["default_payment_method"]:
-            pm = e.get("payment_method", p["default_payment_method"], param="default_payment_method")
-            if pm["customer"] != sub["customer"]:
-                raise StripeError(
-                    400,
-                    f"The customer does not have a payment method with the ID {pm['id']}. The payment method must be attached to the customer.",
-                    code="resource_missing",
-                    param="default_payment_method",
-                )
-        changes["default_payment_method"] = p["default_payment_method"] or None
-    if "cancel_at_period_end" in p:
-        flag = as_bool(p["cancel_at_period_end"], param="cancel_at_period_end")
-        changes["cancel_at_period_end"] = flag
-        changes["cancel_at"] = sub["current_period_end"] if flag else None
-        changes["canceled_at"] = e.now if flag else None
-        changes["cancellation_details"] = {
-            **sub["cancellation_details"],
-            "reason": "cancellation_requested" if flag else None,
-        }
-    if "cancel_at" in p:
-        when = None if p["cancel_at"] == "" else as_int(p["cancel_at"], param="cancel_at")
-        changes["cancel_at"] = when
-        changes["cancel_at_period_end"] = when is not None and when == sub["current_period_end"]
-        changes["canceled_at"] = e.now if when else None
-    if "cancellation_details" in p:
-        details = as_dict(p["cancellation_details"], param="cancellation_details")
-        changes["cancellation_details"] = {
-            **(changes.get("cancellation_details") or sub["cancellation_details"]),
-            **{k: v or None for k, v in details.items() if k in ("comment", "feedback")},
-        }
+    changes = {**field_changes(e, p, sub), **cancellation_changes(e, p, sub)}
     discounts = subscription_discounts(e, p, sub["customer"], sub_id)
     if discounts is not None:
         changes["discounts"] = [d["id"] for d in discounts]
         changes["discount"] = copy.deepcopy(discounts[0]) if discounts else None
-    proration = p.get("proration_behavior", "create_prorations")
-    if proration not in ("create_prorations", "none", "always_invoice"):
-        raise ParamError(
-            "Invalid proration_behavior: must be one of create_prorations, none, or always_invoice",
-            param="proration_behavior",
-        )
-    proration_date = as_int(p.get("proration_date", e.now), param="proration_date")
-    invoice_now = False
-    reset_anchor = False
-    if "items" in p:
-        items, item_changes = changed_items(e, sub, as_list(p["items"], param="items"), "items")
-        old_interval = (
-            sub["items"]["data"][0]["price"]["recurring"]["interval"],
-            sub["items"]["data"][0]["price"]["recurring"]["interval_count"],
-        )
-        new_interval = (
-            items[0]["price"]["recurring"]["interval"],
-            items[0]["price"]["recurring"]["interval_count"],
-        )
-        reset_anchor = old_interval != new_interval and sub["status"] != "trialing"
-        if item_changes and proration != "none" and sub["status"] in ("active", "past_due"):
-            for old_item, new_price, quantity in item_changes:
-                e.proration_items(
-                    sub,
-                    old_item,
-                    new_price,
-                    quantity,
-                    proration_date=proration_date if not reset_anchor else e.now,
-                    store=True,
-                )
-            invoice_now = proration == "always_invoice" or reset_anchor
-        changes["items"] = {**sub["items"], "data": items}
-        if len(items) == 1:
-            changes["plan"] = copy.deepcopy(items[0]["plan"])
-            changes["quantity"] = items[0]["quantity"]
-    if "trial_end" in p:
-        if p["trial_end"] == "now":
-            if sub["status"] == "trialing":
-                changes.update({"trial_end": e.now, "current_period_end": e.now})
-        else:
-            trial_end = as_int(p["trial_end"], param="trial_end")
-            if trial_end <= e.now:
-                raise ParamError(
-                    "Invalid timestamp: must be an integer Unix timestamp in the future.", param="trial_end"
-                )
-            changes.update(
-                {
-                    "trial_end": trial_end,
-                    "current_period_end": trial_end,
-                    "status": "trialing",
-                    "billing_cycle_anchor": trial_end,
-                }
-            )
-            e.m(sub_id).pop("trial_will_end_sent", None)
+    billing = items_change(e, p, sub, changes)
+    trial_change(e, p, sub, changes)
     pm_id = changes.get("default_payment_method")
     ending_trial = p.get("trial_end") == "now" and sub["status"] == "trialing"
     # Stripe's error_if_incomplete: a declined charge refuses the whole update (402), unchanged.
-    saved = json_roundtrip(e.snapshot()) if p.get("payment_behavior") == "error_if_incomplete" else None
+    strict = p.get("payment_behavior") == "error_if_incomplete"
+    saved = json_roundtrip(e.snapshot()) if strict else None
     e.set_subscription(sub, changes)
     if ending_trial:
-        error = e.renew(sub)
-        if error is not None and saved is not None:
-            e.counters, e.objects, e.meta, e.events, e.deliveries = (
-                saved["counters"],
-                saved["objects"],
-                saved["meta"],
-                saved["events"],
-                saved["deliveries"],
-            )
-            raise error
-    elif reset_anchor:
-        period = (e.now, 0)
-        sub["billing_cycle_anchor"] = e.now
-        period = (e.now, e.period_end(sub, e.now))
-        invoice, error = e.invoice_subscription(
-            sub, billing_reason="subscription_update", period=period, pm_id=pm_id
-        )
-        e.set_subscription(
-            sub,
-            {
-                "current_period_start": period[0],
-                "current_period_end": period[1],
-                "latest_invoice": invoice["id"],
-                "status": "active" if invoice["status"] == "paid" else "past_due",
-            },
-        )
-    elif invoice_now:
-        customer = e.get("customer", sub["customer"])
-        pending = e.pending_items(customer["id"], sub_id)
-        lines = e.item_lines(pending, None)
-        invoice = e.build_invoice(
-            customer=customer,
-            subscription=sub,
-            lines=lines,
-            billing_reason="subscription_update",
-            period=(e.now, e.now),
-            discounts=[],
-        )
-        for ii in pending:
-            ii["invoice"] = invoice["id"]
-        e.finalize_invoice(invoice)
-        error = e.attempt_invoice(invoice, pm_id=pm_id) if invoice["status"] == "open" else None
-        if error is not None and p.get("payment_behavior") == "error_if_incomplete":
-            raise error
-        e.set_subscription(
-            sub, {"latest_invoice": invoice["id"], "status": sub["status"] if error is None else "past_due"}
-        )
+        trial_end_now(e, sub, saved)
+    elif billing.reset_anchor:
+        period_restart(e, sub, pm_id)
+    elif billing.invoice_now:
+        prorations_invoice_now(e, sub, pm_id, strict=strict)
     return sub
 
 
