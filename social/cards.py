@@ -54,13 +54,9 @@ def _route(name: str, prefix: str) -> str:
     return reverse(name, args=[_SENTINEL]).replace(str(_SENTINEL), "{}")
 
 
-def _icon(name: str, style: str = "mini") -> Markup:
-    return Markup(_icon_html(name, style))  # noqa: S704 - the sprite tag's own escaped output
-
-
 @cache
-def _icon_html(name: str, style: str) -> str:
-    return str(icon(name, style))
+def _icon(name: str, style: str = "mini") -> Markup:
+    return Markup(icon(name, style))  # noqa: S704 - the sprite tag's own escaped output
 
 
 def _iso_time(value: datetime) -> str:
