@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -85,26 +86,20 @@ def hashtag_list_trending(*, limit: int = 10) -> list[dict[str, Any]]:
 
 def profile_counts_get(*, owner: User) -> dict[str, int]:
     """``{followers, following, posts}`` of ``owner``, in one query: active followers and
-    followed people, and the posts (replies included) that are neither deleted nor hidden."""
-    row = (
-        User.objects.filter(pk=owner.pk)
-        .annotate(
-            n_followers=_count(
-                Follow.objects.filter(followee_id=OuterRef("pk"), follower__is_active=True), "followee"
-            ),
-            n_following=_count(
-                Follow.objects.filter(follower_id=OuterRef("pk"), followee__is_active=True), "follower"
-            ),
-            n_posts=_count(
-                Post.objects.filter(
-                    author_id=OuterRef("pk"), deleted_at__isnull=True, hidden_at__isnull=True
-                ),
-                "author",
-            ),
-        )
-        .values("n_followers", "n_following", "n_posts")
-        .first()
+    followed people, and the posts (replies included) that are neither deleted nor hidden.
+
+    Written as SQL: the ORM took longer to build this query (three correlated subqueries)
+    than PostgreSQL takes to run it, on every profile page."""
+    follow, user, post = Follow._meta.db_table, User._meta.db_table, Post._meta.db_table
+    sql = (
+        f'SELECT (SELECT count(*) FROM "{follow}" f JOIN "{user}" u ON u.id = f.follower_id'  # noqa: S608 - table names from the models
+        "  WHERE f.followee_id = %(owner)s AND u.is_active),"
+        f' (SELECT count(*) FROM "{follow}" f JOIN "{user}" u ON u.id = f.followee_id'
+        "  WHERE f.follower_id = %(owner)s AND u.is_active),"
+        f' (SELECT count(*) FROM "{post}" p'
+        "  WHERE p.author_id = %(owner)s AND p.deleted_at IS NULL AND p.hidden_at IS NULL)"
     )
-    if row is None:
-        return {"followers": 0, "following": 0, "posts": 0}
-    return {"followers": row["n_followers"], "following": row["n_following"], "posts": row["n_posts"]}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"owner": owner.pk})
+        followers, following, posts = cursor.fetchone()
+    return {"followers": followers, "following": following, "posts": posts}

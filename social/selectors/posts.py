@@ -115,6 +115,9 @@ def post_list_for_profile(*, viewer: Viewer, owner: User) -> QuerySet[Any]:
 def post_get_pinned(*, viewer: Viewer, owner: User) -> dict[str, Any] | None:
     if not profile_posts_visible(viewer=viewer, owner=owner):
         return None
+    # Most people pin nothing: a plain lookup first spares the ORM building the full query.
+    if not Post.objects.filter(author=owner, is_pinned=True).exists():
+        return None
     qs = Post.objects.filter(visible_posts_q(viewer), author=owner, is_pinned=True)
     rows = post_list_from_rows(post_values(qs, viewer)[:1])
     return rows[0] if rows else None

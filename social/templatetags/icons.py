@@ -23,6 +23,12 @@ def _sprite_url() -> str:
 
 @register.simple_tag
 def icon(name: str, style: str = "mini") -> SafeString:
+    return _icon(name, style)
+
+
+@cache
+def _icon(name: str, style: str) -> SafeString:
+    # The same few tags on every page (the navigation alone draws a dozen): built once each.
     size = SIZES[style]
     return format_html(
         '<svg class="icon" width="{}" height="{}" aria-hidden="true" focusable="false">'

@@ -73,6 +73,8 @@ LISTS = [
     "/api/v1/mutes/",
     "/api/v1/posts/{first}/edits/",
 ]
+# Every page that shows a list or repeated items (social/urls.py); "/posts/{first}/" shows the
+# post's replies, "/@{viewer}/following/" the extra people the viewer follows.
 PAGES = [
     "/",
     "/explore/",
@@ -81,7 +83,13 @@ PAGES = [
     "/notifications/",
     "/posts/{first}/",
     "/search/?q=number",
+    "/search/?q=user&type=users",
+    "/search/?q=ma&type=tags",
     "/follow-requests/",
+    "/bookmarks/",
+    "/@{author}/followers/",
+    "/@{viewer}/following/",
+    "/settings/relationships/",
 ]
 
 
@@ -105,7 +113,7 @@ def test_api_lists_constant_queries(index, settings):
 @pytest.mark.parametrize("index", range(len(PAGES)))
 def test_pages_constant_queries(index, settings, client):
     settings.SOCIAL_RATE_LIMITS = {"post": "1000/m", "reply": "1000/m", "follow": "1000/m"}
-    counts = []
+    counts, sizes = [], []
     for n in (1, 20):
         viewer, author, posts = build(n)
         client.force_login(viewer)
@@ -114,4 +122,6 @@ def test_pages_constant_queries(index, settings, client):
             response = client.get(url)
         assert response.status_code == 200
         counts.append(len(ctx.captured_queries))
+        sizes.append(len(response.content))
+    assert sizes[1] > sizes[0] + 500, (PAGES[index], sizes)  # the longer list is on the page
     assert counts[0] == counts[1], PAGES[index]

@@ -3,14 +3,18 @@ people lists."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
 
 from accounts.auth import request_user, request_user_or_none
 from accounts.models import User
-from billing.entitlements import entitlements_get_for_user
+from billing.entitlements import Entitlements, entitlements_get_for_user
 from config.api import KeysetCursor
 from config.errors import ApplicationError, NotFoundError
 from social import presenters, selectors, services
@@ -57,6 +61,27 @@ def _publish(request: HttpRequest, form: PostForm) -> int | None:
     return None
 
 
+# The empty composer of each plan's limits, rendered once per process (its form widgets cost
+# more than the 20 posts under it), with this placeholder where each page puts its CSRF token.
+_COMPOSER_TEMPLATE = "social/_composer.html"
+_CSRF_PLACEHOLDER = "composer-csrf-placeholder"
+_empty_composers: dict[Entitlements, str] = {}
+
+
+def _composer(request: HttpRequest, form: PostForm, limits: Entitlements, images_dropped: int) -> SafeString:
+    """The composer's HTML. ``_composer.html`` draws only ``form``, ``limits``,
+    ``images_dropped`` and the CSRF field, so the empty form of given limits is the same HTML on
+    every page but for the token (not cached with DEBUG on, where templates reload)."""
+    context = {"form": form, "limits": limits, "images_dropped": images_dropped}
+    if form.is_bound or images_dropped or settings.DEBUG:
+        return mark_safe(render_to_string(_COMPOSER_TEMPLATE, context, request))  # noqa: S308 - a template's output
+    html = _empty_composers.get(limits)
+    if html is None:
+        html = render_to_string(_COMPOSER_TEMPLATE, {**context, "csrf_token": _CSRF_PLACEHOLDER}, request)
+        _empty_composers[limits] = html
+    return mark_safe(html.replace(_CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308 - a template's output
+
+
 def _suggestions(user: User | None) -> dict[str, object]:
     """People to follow and posts to read, for an empty home feed and Explore's side panel."""
     posts = selectors.post_list_explore(viewer=user)[:SUGGESTED_POSTS]
@@ -93,7 +118,7 @@ def home(request: HttpRequest) -> HttpResponse:
     page = home_feed_page(user=user, cursor=cursor)
     next_url = f"?cursor={page.next.encode()}" if page.next else None
     items = page.items()
-    context: dict[str, object] = {"form": form, "limits": limits, "images_dropped": images_dropped}
+    context: dict[str, object] = {"composer": _composer(request, form, limits, images_dropped)}
     if not items and cursor is None:
         context.update(_suggestions(user))
     return render_feed(request, "social/home.html", context, items=items, next_url=next_url, status=status)

@@ -18,7 +18,7 @@ from accounts.models import User
 from billing.entitlements import entitlements_for
 from billing.plans import FREE
 from config.errors import ApplicationError, NotFoundError
-from social import selectors, services
+from social import cards, selectors, services
 from social.forms import PostEditForm, ReplyForm, ReportForm
 from social.models import Post
 from social.views._common import back, htmx_error, is_htmx, not_found, post_url, viewer
@@ -73,7 +73,7 @@ def _actions(request: HttpRequest, post_id: int) -> HttpResponse:
     """The like/repost/bookmark bar of one post, for htmx to swap in, or a redirect back."""
     if is_htmx(request):
         row = selectors.post_get_shown(viewer=viewer(request), post_id=post_id)
-        return render(request, "social/_post_actions.html", {"p": row})
+        return HttpResponse(cards.post_actions_render(request, row))
     return back(request, post_url(post_id))
 
 

@@ -1,0 +1,165 @@
+"""Post cards on the pages: one post (with its action bar) rendered by Jinja2.
+
+A feed page shows 20 cards; Django's template engine spent ~0.6 ms on each (three includes,
+eight ``{% url %}`` reversals, seven icons, three CSRF fields, date filters), five times what
+the whole home-feed API request costs (bench/RESULTS.md, "HTML pages"). The card is the same
+markup as a compiled Jinja2 template (``templates/social/_post.jinja`` and its parts), fed the
+post dict of ``social.presenters.post_present`` unchanged, plus what the page knows once: who is
+signed in, the page's CSRF token and its path (the forms' ``next``). URLs come from the URLconf,
+reversed once per process (``post_route``). Every Django template shows a card with
+``{% post_card %}`` (``social.templatetags.post_cards``); htmx's action-bar swap uses
+``post_actions_render``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache, lru_cache
+from typing import Any
+
+import jinja2
+from django.conf import settings
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+from markupsafe import Markup
+
+from config.templatetags.ui import WEEK, at_most, full_time, relative_time
+from social.templatetags.icons import icon
+
+# A post id no real post has: reversed once, then replaced by each post's id.
+_SENTINEL = 987654321987
+
+
+@dataclass(frozen=True)
+class CardPage:
+    """What every card of one page shares."""
+
+    signed_in: bool
+    csrf_token: str
+    next_path: str
+
+
+def post_route(name: str, post_id: int) -> str:
+    """``reverse(name, args=[post_id])`` for the post routes, without a reversal per post."""
+    return _route(name, get_script_prefix()).format(post_id)
+
+
+@cache
+def _route(name: str, prefix: str) -> str:
+    return reverse(name, args=[_SENTINEL]).replace(str(_SENTINEL), "{}")
+
+
+@cache
+def _icon(name: str, style: str = "mini") -> Markup:
+    return Markup(icon(name, style))  # noqa: S704 - the sprite tag's own escaped output
+
+
+def _iso_time(value: datetime) -> str:
+    """Django's ``|date:'c'`` in the current time zone."""
+    return timezone.localtime(value).isoformat()
+
+
+# Django's date_format (month names through translation) costs ~30 µs a call, two or three a
+# card: the labels below are config.templatetags.ui's, remembered for what they depend on.
+
+
+def _full_time(value: datetime | None) -> str:
+    """``ui.full_time``: it shows minutes, so it depends on the minute, time zone and language."""
+    if value is None:
+        return ""
+    return _full_time_of(
+        value.replace(second=0, microsecond=0), timezone.get_current_timezone_name(), get_language()
+    )
+
+
+@lru_cache(maxsize=8192)
+def _full_time_of(minute: datetime, zone: str, language: str | None) -> str:
+    return full_time(minute)
+
+
+def _relative_time(value: datetime | None) -> str:
+    """``ui.relative_time``; past a week it is a date: it depends on the local day, this year
+    and the language."""
+    if value is None:
+        return ""
+    now = timezone.now()
+    if (now - value).total_seconds() < WEEK:
+        return relative_time(value, now)
+    key = (timezone.localtime(value).date(), timezone.localtime(now).year, get_language())
+    label = _old_dates.get(key)
+    if label is None:
+        if len(_old_dates) > _OLD_DATES_MAX:
+            _old_dates.clear()
+        label = _old_dates[key] = relative_time(value, now)
+    return label
+
+
+_old_dates: dict[tuple[object, ...], str] = {}
+_OLD_DATES_MAX = 8192
+
+
+class _Environment(jinja2.Environment):
+    """Cards read dicts: ``p.id`` looks up the key first (Jinja2 tries the attribute first,
+    and an AttributeError per lookup costs a microsecond)."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = _Environment(
+        loader=jinja2.FileSystemLoader(str(settings.BASE_DIR / "templates")),
+        autoescape=True,
+        auto_reload=settings.DEBUG,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=False,
+    )
+    env.globals.update(icon=_icon, url=post_route)
+    env.filters.update(
+        at_most=at_most, full_time=_full_time, relative_time=_relative_time, iso_time=_iso_time
+    )
+    return env
+
+
+def card_page(request: HttpRequest, *, signed_in: bool, csrf_token: object = None) -> CardPage:
+    """The page's share of every card; ``csrf_token`` the page's own (one token per page)."""
+    return CardPage(
+        signed_in=signed_in,
+        csrf_token=str(csrf_token) if csrf_token else get_token(request),
+        next_path=request.get_full_path(),
+    )
+
+
+def post_card_render(
+    page: CardPage,
+    p: dict[str, Any],
+    *,
+    reposted_by: dict[str, Any] | None = None,
+    item_id: int | None = None,
+    depth: int | None = None,
+) -> SafeString:
+    """One post's card (``templates/social/_post.jinja``)."""
+    html = (
+        _environment()
+        .get_template("social/_post.jinja")
+        .render(page=page, p=p, reposted_by=reposted_by, item_id=item_id, depth=depth)
+    )
+    return mark_safe(html)  # noqa: S308 - autoescaped by Jinja2
+
+
+def post_actions_render(request: HttpRequest, p: dict[str, Any]) -> SafeString:
+    """A post's action bar alone, for htmx to swap in after an action."""
+    page = card_page(request, signed_in=request.user.is_authenticated)
+    html = _environment().get_template("social/_post_actions.jinja").render(page=page, p=p)
+    return mark_safe(html)  # noqa: S308 - autoescaped by Jinja2
