@@ -4,67 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
 
 import pytest
-import redis
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from config import cache as resilient_cache
 from config import celery as resilient_celery
 from config.celery import app as celery_app
+from config.tests.processes import RedisProcess
 from social.models import Post, TimelineEntry
 from social.services import follow_create
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisProcess:
-    """A redis-server of this test's own, on a free port, stopped by its pid."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [
-                shutil.which("redis-server") or "/usr/bin/redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-
-    def queued(self) -> int:
-        return int(redis.Redis(port=self.port).llen("celery"))
 
 
 @pytest.fixture
