@@ -122,3 +122,35 @@ def test_a_session_ended_during_the_outage_is_not_revived_by_redis_afterwards(ow
     _wait_past_retry_pause()
     response = client.get("/settings/profile/")
     assert response.status_code == 302  # signed out for good: sent to the login page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_run_inline_after_the_database_dropped_the_connection_runs_on_a_fresh_one():
+    """Broker down, and PostgreSQL dropped this process's connection (a restart, a failover):
+    the task run inline instead of queued must not fail on the dead connection and be lost."""
+    import psycopg
+    from django.db import connection
+
+    from social.services import post_create
+    from social.tasks import timeline_fan_out_post
+
+    author, follower = UserFactory(), UserFactory()
+    follow_create(follower=follower, followee=author)
+    post = post_create(author=author, text="fanned out inline")
+    TimelineEntry.objects.filter(post=post).delete()
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    resilient_celery._broker.retry_at = time.monotonic() + 60  # the broker is down: run inline
+    try:
+        connection.ensure_connection()
+        pid = connection.connection.info.backend_pid
+        db = connection.settings_dict
+        with psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres", autocommit=True
+        ) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        timeline_fan_out_post.delay(post.pk)
+    finally:
+        celery_app.conf.task_always_eager = saved
+        _forget_broker_connections()
+    assert TimelineEntry.objects.filter(owner=follower, post=post).exists()
