@@ -711,7 +711,7 @@ class Drill:
         pending = self.pending()
         lost["e-mails still unsent in the outbox"] = max(0, pending["e-mails unsent"])
         lost["webhook deliveries not delivered"] = max(0, pending["webhook deliveries"])
-        lost["webhook events not processed"] = max(0, pending["events unprocessed"])
+        lost["webhook events not processed within the settle window"] = max(0, pending["events unprocessed"])
         receipts = q("SELECT count(*) FROM billing_billingnotification WHERE kind = 'payment_received'")[0][0]
         paid = sum(1 for p in self.outcomes.payments.values() if p["paid"])
         lost["receipts missing (paid checkouts without a receipt)"] = max(0, paid - receipts)
