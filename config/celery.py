@@ -66,9 +66,27 @@ class ResilientTask(Task):
     def _run_inline(self, args: Any, kwargs: Any) -> Any:
         logger.info("Running %s inline (broker unreachable)", self.name)
         result = self.apply(args, kwargs, throw=False)
+        if result.failed() and _database_connection_replaced(result.result):
+            # PostgreSQL dropped the connection this process was using (a restart, a failover):
+            # a worker would run the task on a fresh one; so does this, once.
+            result = self.apply(args, kwargs, throw=False)
         if result.failed():
             logger.error("Task %s failed inline: %r", self.name, result.result)
         return result
+
+
+def _database_connection_replaced(exc: BaseException) -> bool:
+    """Closes Django's connection if ``exc`` is a lost database connection and no transaction of
+    the caller's is open on it (then a task's retry would fail on the same dead connection);
+    returns whether it did."""
+    from django.db import connection
+
+    from config.http_errors import is_connection_fault
+
+    if not is_connection_fault(exc) or connection.in_atomic_block:
+        return False
+    connection.close()
+    return True
 
 
 app = Celery("config", task_cls=ResilientTask)

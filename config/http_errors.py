@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 
 from django.conf import settings
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -109,6 +110,20 @@ def is_connection_fault(exc: BaseException | None) -> bool:
     return False
 
 
+def _session_save_lost_connection(exc: SessionInterrupted) -> bool:
+    """Django's session store turns any database error on save into ``UpdateError`` and the
+    middleware that into ``SessionInterrupted`` (400), each raised inside the ``except`` of the
+    one before: a dropped connection is found on that chain (``__context__``)."""
+    seen: BaseException | None = exc.__context__
+    for _ in range(5):
+        if seen is None:
+            return False
+        if is_connection_fault(seen):
+            return True
+        seen = seen.__context__
+    return False
+
+
 # --- Django's handlers (``config.urls``) ----------------------------------------------------------------
 
 
@@ -116,6 +131,8 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     """400 for a ``SuspiciousOperation``; 413 when it is a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
     if isinstance(exception, RequestDataTooBig):
         return request_too_large(request)
+    if isinstance(exception, SessionInterrupted) and _session_save_lost_connection(exception):
+        return database_unavailable(request)
     return error_response(
         request, status=400, code="bad_request", message="The request could not be understood."
     )

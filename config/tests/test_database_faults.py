@@ -75,3 +75,17 @@ def test_a_page_whose_connection_is_killed_twice_answers_a_503_page(client):
     assert len(kills) == 2
     assert response.status_code == 503
     assert response["Retry-After"] == "2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_save_whose_connection_is_killed_answers_503_not_400(client):
+    """Django turns any database error while saving a session into ``SessionInterrupted`` (400,
+    "the request could not be understood"): a dropped connection is a 503 with a retry hint."""
+    from accounts.tests.factories import DEFAULT_PASSWORD
+
+    user = UserFactory()
+    with backend_killed_at_first_query_touching('UPDATE "django_session"') as fired:
+        response = client.post("/accounts/login/", {"login": user.email, "password": DEFAULT_PASSWORD})
+    assert fired
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"

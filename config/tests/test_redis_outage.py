@@ -4,67 +4,18 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
 
 import pytest
-import redis
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from config import cache as resilient_cache
 from config import celery as resilient_celery
 from config.celery import app as celery_app
+from config.tests.processes import RedisProcess
 from social.models import Post, TimelineEntry
 from social.services import follow_create
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisProcess:
-    """A redis-server of this test's own, on a free port, stopped by its pid."""
-
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 - a fixed command line
-            [
-                shutil.which("redis-server") or "/usr/bin/redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-
-    def queued(self) -> int:
-        return int(redis.Redis(port=self.port).llen("celery"))
 
 
 @pytest.fixture
@@ -171,3 +122,35 @@ def test_a_session_ended_during_the_outage_is_not_revived_by_redis_afterwards(ow
     _wait_past_retry_pause()
     response = client.get("/settings/profile/")
     assert response.status_code == 302  # signed out for good: sent to the login page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_run_inline_after_the_database_dropped_the_connection_runs_on_a_fresh_one():
+    """Broker down, and PostgreSQL dropped this process's connection (a restart, a failover):
+    the task run inline instead of queued must not fail on the dead connection and be lost."""
+    import psycopg
+    from django.db import connection
+
+    from social.services import post_create
+    from social.tasks import timeline_fan_out_post
+
+    author, follower = UserFactory(), UserFactory()
+    follow_create(follower=follower, followee=author)
+    post = post_create(author=author, text="fanned out inline")
+    TimelineEntry.objects.filter(post=post).delete()
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    resilient_celery._broker.retry_at = time.monotonic() + 60  # the broker is down: run inline
+    try:
+        connection.ensure_connection()
+        pid = connection.connection.info.backend_pid
+        db = connection.settings_dict
+        with psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres", autocommit=True
+        ) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        timeline_fan_out_post.delay(post.pk)
+    finally:
+        celery_app.conf.task_always_eager = saved
+        _forget_broker_connections()
+    assert TimelineEntry.objects.filter(owner=follower, post=post).exists()

@@ -5,53 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-KEY = "sk_test_crashprobe000000000000000000000"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def call(base: str, method: str, path: str, params: dict[str, str] | None = None) -> dict:
-    data = urllib.parse.urlencode(params or {}).encode() if method == "POST" else None
-    request = urllib.request.Request(  # noqa: S310 - loopback http
-        base + path, data=data, method=method, headers={"Authorization": f"Bearer {KEY}"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        return json.loads(response.read())
+from config.tests.processes import free_port, standin_call, standin_start
 
 
 def serve(port: int, state: Path, *, webhooks: bool) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_TESTING", "PYTEST_CURRENT_TEST"}}
-    env.update(DJANGO_DEBUG="1", DJANGO_TESTING="0")
-    args = [sys.executable, "manage.py", "stripe_local", "--addr", f"127.0.0.1:{port}", "--state", str(state)]
-    if not webhooks:
-        args.append("--no-webhooks")
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
-        args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            call(f"http://127.0.0.1:{port}", "GET", "/_local/clock")
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the stand-in did not start")
+    return standin_start(port, state, webhooks=webhooks)
 
 
 def test_a_payment_made_before_a_crash_reaches_the_endpoint_once_after_restart(tmp_path):
@@ -74,15 +38,15 @@ def test_a_payment_made_before_a_crash_reaches_the_endpoint_once_after_restart(t
     base = f"http://127.0.0.1:{port}"
     process = serve(port, state, webhooks=False)  # deliveries queued, none sent yet
     try:
-        call(
+        standin_call(
             base,
             "POST",
             "/v1/webhook_endpoints",
             {"url": f"http://127.0.0.1:{hook.server_address[1]}/hook", "enabled_events[]": "*"},
         )
-        customer = call(base, "POST", "/v1/customers", {"email": "crash@example.com"})
-        product = call(base, "POST", "/v1/products", {"name": "Pro"})
-        price = call(
+        customer = standin_call(base, "POST", "/v1/customers", {"email": "crash@example.com"})
+        product = standin_call(base, "POST", "/v1/products", {"name": "Pro"})
+        price = standin_call(
             base,
             "POST",
             "/v1/prices",
@@ -93,9 +57,9 @@ def test_a_payment_made_before_a_crash_reaches_the_endpoint_once_after_restart(t
                 "recurring[interval]": "month",
             },
         )
-        card = call(base, "POST", "/v1/payment_methods", {"type": "card", "card[token]": "tok_visa"})
-        call(base, "POST", f"/v1/payment_methods/{card['id']}/attach", {"customer": customer["id"]})
-        subscription = call(
+        card = standin_call(base, "POST", "/v1/payment_methods", {"type": "card", "card[token]": "tok_visa"})
+        standin_call(base, "POST", f"/v1/payment_methods/{card['id']}/attach", {"customer": customer["id"]})
+        subscription = standin_call(
             base,
             "POST",
             "/v1/subscriptions",
@@ -111,12 +75,12 @@ def test_a_payment_made_before_a_crash_reaches_the_endpoint_once_after_restart(t
         assert received == []
 
         process = serve(port, state, webhooks=True)
-        events = call(base, "GET", "/v1/events", {"limit": "100"})["data"]
+        events = standin_call(base, "GET", "/v1/events", {"limit": "100"})["data"]
         assert "invoice.paid" in {event["type"] for event in events}
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and (
             not {event["id"] for event in events} <= set(received)
-            or call(base, "GET", "/_local/deliveries")["data"]
+            or standin_call(base, "GET", "/_local/deliveries")["data"]
         ):
             time.sleep(0.2)
         time.sleep(1.0)  # any duplicate would arrive by now
