@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.auth import request_user, request_user_or_none
 from accounts.models import User
-from billing.entitlements import entitlements_for
+from billing.entitlements import entitlements_get_for_user
 from billing.plans import FREE
 from config.errors import ApplicationError, NotFoundError
 from social import cards, selectors, services
@@ -48,7 +48,7 @@ def post_detail(request: HttpRequest, post_id: int) -> HttpResponse:
         post = selectors.post_get_for_user(user=me, post_id=post_id)
     except NotFoundError as exc:
         raise not_found(exc) from exc
-    limits = entitlements_for(user=me) if isinstance(me, User) else FREE
+    limits = entitlements_get_for_user(user=me) if isinstance(me, User) else FREE
     form = ReplyForm(initial={"visibility": services.reply_visibility_default(parent=post)}, limits=limits)
     status = 200
     if request.method == "POST":
@@ -130,7 +130,7 @@ def post_edit(request: HttpRequest, post_id: int) -> HttpResponse:
         raise not_found(exc) from exc
     if post.author_id != user.pk:
         raise Http404("Not your post.")
-    limits = entitlements_for(user=user)
+    limits = entitlements_get_for_user(user=user)
     form = PostEditForm(initial={"text": post.text, "content_warning": post.content_warning}, limits=limits)
     status = 200
     if request.method == "POST":
