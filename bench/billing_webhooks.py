@@ -336,27 +336,67 @@ def _wait_until(predicate: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
+class _LockSampler(threading.Thread):
+    """Samples, every 20 ms, what each PostgreSQL backend of the scratch database is doing: what
+    serialises the workers, if anything, shows as backends waiting on a lock."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop = threading.Event()
+        self.samples = 0
+        self.lock_waits = 0
+        self.locks: dict[str, int] = {}
+
+    def run(self) -> None:
+        with psycopg.connect(SCRATCH_URL, autocommit=True) as conn:
+            while not self.stop.wait(0.02):
+                rows = conn.execute(
+                    "SELECT wait_event_type, wait_event, left(query, 70) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ).fetchall()
+                self.samples += 1
+                for wait_type, wait_event, query in rows:
+                    if wait_type == "Lock":
+                        self.lock_waits += 1
+                        key = f"{wait_event}: {query}"
+                        self.locks[key] = self.locks.get(key, 0) + 1
+
+
 def _drain_rate(
     prefix: str, workers: int, start_at: int, count: int, warmup: int, timeout: float, standin_pid: int
 ) -> tuple[float, str]:
     """Starts ``workers`` worker processes, waits for ``warmup`` more events done, then times the
-    next ``count``; stops the workers; returns events per second and how busy the machine was."""
+    next ``count``; stops the workers; returns events per second and where the time went."""
     procs = [_worker(f"w{workers}-{i}") for i in range(workers)]
     try:
         if not _wait_until(lambda: _done(prefix) >= start_at + warmup, timeout):
             raise SystemExit(f"{workers} worker(s): warm-up did not finish in {timeout:.0f} s")
         first = _done(prefix)
+        backends = _postgres_backends()
+        sampler = _LockSampler()
+        sampler.start()
         started, busy = time.perf_counter(), _machine_busy_seconds()
-        own = sum(_cpu_seconds(p.pid) for p in procs), _cpu_seconds(standin_pid)
+        own = (
+            sum(_cpu_seconds(p.pid) for p in procs),
+            _cpu_seconds(standin_pid),
+            sum(_own_cpu(pid) for pid in backends),
+        )
         if not _wait_until(lambda: _done(prefix) >= first + count, timeout):
             raise SystemExit(f"{workers} worker(s): {count} events not processed in {timeout:.0f} s")
         elapsed, busy = time.perf_counter() - started, _machine_busy_seconds() - busy
+        sampler.stop.set()
+        sampler.join()
         done = _done(prefix) - first
-        worker_ms = (sum(_cpu_seconds(p.pid) for p in procs) - own[0]) / done * 1000
+        worker_s = sum(_cpu_seconds(p.pid) for p in procs) - own[0]
         standin_ms = (_cpu_seconds(standin_pid) - own[1]) / done * 1000
+        db_ms = (sum(_own_cpu(pid) for pid in backends) - own[2]) / done * 1000
+        top = max(sampler.locks.items(), key=lambda kv: kv[1], default=("none", 0))[0]
         cost = (
-            f"CPU ms per event: workers {worker_ms:.1f}, stand-in {standin_ms:.1f}, whole machine "
-            f"{busy / done * 1000:.1f}; machine busy {busy / elapsed / (os.cpu_count() or 1):.0%}"
+            f"CPU ms per event: workers {worker_s / done * 1000:.1f}, their PostgreSQL backends {db_ms:.1f}, "
+            f"stand-in {standin_ms:.1f}, whole machine {busy / done * 1000:.1f}; each worker on a CPU "
+            f"{worker_s / elapsed / workers:.0%} of the time; backends waiting on a lock in "
+            f"{sampler.lock_waits}/{sampler.samples} samples (most: {top}); machine busy "
+            f"{busy / elapsed / (os.cpu_count() or 1):.0%}; load average {os.getloadavg()[0]:.1f}"
         )
         return done / elapsed, cost
     finally:
@@ -385,21 +425,43 @@ def _machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / _TICK
 
 
+def _postgres_backends() -> list[int]:
+    """The PostgreSQL server processes serving the scratch database (the gunicorn workers'
+    persistent connections, once warm): their CPU is the database's share of an event."""
+    with psycopg.connect(SCRATCH_URL, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [int(pid) for (pid,) in rows]
+
+
+def _own_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def _ack_phase(
     port: int, web_pid: int, path: str, secret: str, sample: dict, count: int, prefix: str
 ) -> dict[str, float]:
     # Warm every gunicorn worker (imports, connections) with events of their own.
     _send_all(port, path, _signed_bodies(sample, f"{prefix}warm", 200, secret))
     deliveries = _signed_bodies(sample, prefix, count, secret)
+    backends = _postgres_backends()
+    db_cpu = sum(_own_cpu(pid) for pid in backends)
     web_cpu, machine, senders = _cpu_seconds(web_pid), _machine_busy_seconds(), time.process_time()
     elapsed, statuses, timings = _send_all(port, path, deliveries)
     web_cpu, machine = _cpu_seconds(web_pid) - web_cpu, _machine_busy_seconds() - machine
     senders = time.process_time() - senders
+    db_cpu = sum(_own_cpu(pid) for pid in backends) - db_cpu
     assert statuses == [200] * count, sorted(set(statuses))
     timings.sort()
     return {
         "web_ms": web_cpu / count * 1000,
         "senders_ms": senders / count * 1000,
+        "db_ms": db_cpu / count * 1000,
         "machine_ms": machine / count * 1000,
         "busy": machine / elapsed / (os.cpu_count() or 1),
         "rate": count / elapsed,
@@ -506,9 +568,12 @@ def main() -> None:
                 f"Acknowledgement, {name}, gunicorn ({os.cpu_count()} cores), {SENDERS} senders, {count} "
                 f"signed events: {ack['rate']:.0f} events/s, p50 {ack['p50']:.1f} ms, p95 {ack['p95']:.1f} ms, "
                 f"p99 {ack['p99']:.1f} ms\n"
-                f"  CPU ms per event: gunicorn {ack['web_ms']:.2f}, senders {ack['senders_ms']:.2f}, whole "
-                f"machine {ack['machine_ms']:.2f} (PostgreSQL, Redis and anyone else's load: the rest); "
-                f"machine busy {ack['busy']:.0%}; load average {os.getloadavg()[0]:.1f}",
+                f"  CPU ms per event: gunicorn {ack['web_ms']:.2f}, senders {ack['senders_ms']:.2f}, "
+                f"PostgreSQL backends {ack['db_ms']:.2f}; these together "
+                f"{ack['web_ms'] + ack['senders_ms'] + ack['db_ms']:.2f} (2 cores / that = "
+                f"{2000 / (ack['web_ms'] + ack['senders_ms'] + ack['db_ms']):.0f} events/s if nothing else ran); "
+                f"whole machine {ack['machine_ms']:.2f} (the rest: Redis, PostgreSQL's WAL writer, the kernel, "
+                f"anyone else's load); machine busy {ack['busy']:.0%}; load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
         web = _gunicorn(port)
