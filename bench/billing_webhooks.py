@@ -372,14 +372,13 @@ def _drain_rate(
         if not _wait_until(lambda: _done(prefix) >= start_at + warmup, timeout):
             raise SystemExit(f"{workers} worker(s): warm-up did not finish in {timeout:.0f} s")
         first = _done(prefix)
-        backends = _postgres_backends()
+        db_before = _backends_cpu()
         sampler = _LockSampler()
         sampler.start()
         started, busy = time.perf_counter(), _machine_busy_seconds()
         own = (
             sum(_cpu_seconds(p.pid) for p in procs),
             _cpu_seconds(standin_pid),
-            sum(_own_cpu(pid) for pid in backends),
         )
         if not _wait_until(lambda: _done(prefix) >= first + count, timeout):
             raise SystemExit(f"{workers} worker(s): {count} events not processed in {timeout:.0f} s")
@@ -389,7 +388,7 @@ def _drain_rate(
         done = _done(prefix) - first
         worker_s = sum(_cpu_seconds(p.pid) for p in procs) - own[0]
         standin_ms = (_cpu_seconds(standin_pid) - own[1]) / done * 1000
-        db_ms = (sum(_own_cpu(pid) for pid in backends) - own[2]) / done * 1000
+        db_ms = _backends_delta(db_before) / done * 1000
         top = max(sampler.locks.items(), key=lambda kv: kv[1], default=("none", 0))[0]
         cost = (
             f"CPU ms per event: workers {worker_s / done * 1000:.1f}, their PostgreSQL backends {db_ms:.1f}, "
@@ -435,12 +434,24 @@ def _postgres_backends() -> list[int]:
     return [int(pid) for (pid,) in rows]
 
 
-def _own_cpu(pid: int) -> float:
+def _own_cpu(pid: int) -> float | None:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except FileNotFoundError:
-        return 0.0
+        return None
     return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _backends_cpu() -> dict[int, float]:
+    now = {pid: _own_cpu(pid) for pid in _postgres_backends()}
+    return {pid: cpu for pid, cpu in now.items() if cpu is not None}
+
+
+def _backends_delta(before: dict[int, float]) -> float:
+    """CPU the backends alive at both ends spent in between (one that ended took its time with
+    it: started before the window and ended inside it, it is left out)."""
+    after = {pid: _own_cpu(pid) for pid in before}
+    return sum(cpu - before[pid] for pid, cpu in after.items() if cpu is not None)
 
 
 def _ack_phase(
@@ -449,13 +460,12 @@ def _ack_phase(
     # Warm every gunicorn worker (imports, connections) with events of their own.
     _send_all(port, path, _signed_bodies(sample, f"{prefix}warm", 200, secret))
     deliveries = _signed_bodies(sample, prefix, count, secret)
-    backends = _postgres_backends()
-    db_cpu = sum(_own_cpu(pid) for pid in backends)
+    db_before = _backends_cpu()
     web_cpu, machine, senders = _cpu_seconds(web_pid), _machine_busy_seconds(), time.process_time()
     elapsed, statuses, timings = _send_all(port, path, deliveries)
     web_cpu, machine = _cpu_seconds(web_pid) - web_cpu, _machine_busy_seconds() - machine
     senders = time.process_time() - senders
-    db_cpu = sum(_own_cpu(pid) for pid in backends) - db_cpu
+    db_cpu = _backends_delta(db_before)
     assert statuses == [200] * count, sorted(set(statuses))
     timings.sort()
     return {
