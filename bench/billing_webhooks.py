@@ -3,17 +3,22 @@
 Phases, in one run (ratios are only compared within a run):
 
 1. Acknowledgement: ``--ack-events`` signed events with fresh ids (copies of a real
-   ``customer.subscription.updated`` from the stand-in) posted by 16 concurrent senders to
-   ``/stripe/webhook/<uuid>/`` on gunicorn with the production ``gunicorn.conf.py``. No worker
-   runs meanwhile: the endpoint only verifies the signature, stores the event and queues it.
-   Target: >= 300 events/s.
+   ``customer.subscription.updated`` from the stand-in), requests built and signed before the
+   timed window, sent from bare sockets by 16 concurrent senders to ``/stripe/webhook/<uuid>/``
+   on gunicorn with the production ``gunicorn.conf.py``: first half as many through Django's
+   own handler and full middleware stack (a reference, same view and store), then through the
+   production application (``config.wsgi``: the lean route). No worker runs meanwhile: the
+   endpoint verifies the signature, inserts the inbox row and wakes a drain. CPU per event is
+   read per process (gunicorn, the senders, the PostgreSQL backends). Target: >= 300 events/s.
 2. Processing: the queued events drained by 1 Celery worker process, then by 2 (each
    ``--concurrency 1``), ``--process-events`` each, timed from the first to the last event done
    after a warm-up; processing is dj-stripe's re-fetch from the Stripe stand-in (its own process,
-   over HTTP), the sync into PostgreSQL and the billing handlers. Target: 2 workers >= 1.6x.
+   over HTTP), the sync into PostgreSQL and the billing handlers; PostgreSQL's lock waits are
+   sampled every 20 ms meanwhile. Target: 2 workers >= 1.6x.
 3. A worker killed mid-event: a worker (``--pool solo``, so the process that dies is the one
-   running the event) gets SIGKILL while events are flowing; a new worker drains the queue and
-   ``webhook_events_sweep`` re-queues what the dead one held. Every event must end processed
+   running the event) gets SIGKILL while events are flowing; a new worker drains the inbox; the
+   event the dead one had claimed is due again when its lease ends (fast-forwarded here) and
+   ``webhook_events_sweep`` wakes a drain for it. Every event must end processed
    exactly once (one ``Event`` row each, inbox rows done).
 4. Duplicates: 50 concurrent copies of one new signed event through gunicorn, with a worker
    running: one stored event, one ``Event`` row.
