@@ -56,14 +56,16 @@ class GracePeriod(models.Model):
 
 
 class WebhookInbox(models.Model):
-    """One row per Stripe event id received with a valid signature: the source of truth for
-    processing (``billing.webhook_intake``).
+    """One row per Stripe event id received with a valid signature: the delivery as received
+    (raw body, headers, address, endpoint) and the queue the workers drain
+    (``billing.webhook_intake``).
 
-    The endpoint stores the delivery (dj-stripe's ``WebhookEventTrigger``, which the failed-event
-    admin and reprocess read) and this row in one transaction, answers 2xx and leaves the work to
-    a Celery task. The unique ``event_id`` makes a duplicate delivery, also 50 at once, store
-    nothing new. A row still ``pending`` well past ``next_attempt_at`` had its task lost (a
-    worker killed mid-event, a broker restart) and is queued again by the sweep.
+    The endpoint answers 2xx once this one row is inserted (``ON CONFLICT DO NOTHING`` on the
+    unique ``event_id``: a duplicate delivery, also 50 at once, stores nothing new). Workers take
+    due ``pending`` rows with ``FOR UPDATE SKIP LOCKED``; the worker that processes an event
+    creates its dj-stripe ``WebhookEventTrigger`` (``trigger``), which the failed-event admin and
+    its reprocess action read. ``attempts`` counts the claims, so an event that kills every
+    worker that takes it ends ``failed`` instead of coming back for ever.
     """
 
     class State(models.TextChoices):
@@ -73,12 +75,25 @@ class WebhookInbox(models.Model):
 
     event_id = models.CharField(max_length=255, unique=True)
     event_type = models.CharField(max_length=255)
+    body = models.TextField(blank=True, default="")
+    headers = models.JSONField(default=dict)
+    remote_ip = models.GenericIPAddressField(null=True, blank=True)
+    endpoint = models.ForeignKey(
+        "djstripe.WebhookEndpoint", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Made by the worker that first processes (or fails) the event; rows stored by an earlier
+    # version of the intake have theirs from the start.
     trigger = models.OneToOneField(
-        "djstripe.WebhookEventTrigger", on_delete=models.CASCADE, related_name="billing_inbox"
+        "djstripe.WebhookEventTrigger",
+        on_delete=models.CASCADE,
+        related_name="billing_inbox",
+        null=True,
+        blank=True,
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
-    # When a worker is expected to have it: now on receipt, later while a retry backs off.
+    # When a worker may take it: now on receipt, later while a retry backs off or while a
+    # worker holds its claim (a lease: if that worker dies the row is due again after it).
     next_attempt_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import time
 from typing import Any
 
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from djstripe.models import WebhookEndpoint
 
@@ -47,6 +50,48 @@ def post_webhook(
     return client.post(
         f"/stripe/webhook/{endpoint.djstripe_uuid}/", data=body, content_type="application/json", **headers
     )
+
+
+def wsgi_post(
+    path: str, body: bytes, signature: str | None, *, remote_addr: str = "127.0.0.1"
+) -> tuple[str, dict[str, str], bytes]:
+    """POSTs to the production WSGI application (``config.wsgi``: the lean webhook route in front
+    of Django), as gunicorn would; returns the status line, the headers and the body."""
+    from wsgiref.util import setup_testing_defaults
+
+    from config.wsgi import application
+
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "REMOTE_ADDR": remote_addr,
+        "HTTP_HOST": "testserver",
+        "wsgi.input": io.BytesIO(body),
+    }
+    if signature is not None:
+        environ["HTTP_STRIPE_SIGNATURE"] = signature
+    setup_testing_defaults(environ)
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        answer.update(status=status, headers=dict(headers))
+
+    # As Django's test client does: a request must not close the test's connection (its
+    # wrapping transaction) at its start or end.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = application(environ, start_response)
+        try:
+            content = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    return answer["status"], answer["headers"], content
 
 
 class _Null:

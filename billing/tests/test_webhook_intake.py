@@ -1,20 +1,20 @@
-"""The webhook endpoint acknowledges a verified, stored event at once; a worker processes it
-once, retries it, and the sweep recovers an event whose task was lost."""
+"""The webhook endpoint acknowledges a verified, stored event at once; a worker draining the
+inbox processes it once, retries it with back-off, and an event whose worker died is taken
+again once its claim's lease ends (or given up as failed when it keeps killing workers)."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 import stripe
 from django.utils import timezone
 from djstripe.models import Event, WebhookEventTrigger
 
+from billing import webhook_intake
 from billing.models import WebhookInbox
 from billing.tests.factories import post_webhook, webhook_endpoint
-from billing.webhook_intake import SWEEP_MAX_ATTEMPTS, webhook_events_sweep
-from billing.webhook_tasks import webhook_event_process
+from billing.webhook_intake import MAX_ATTEMPTS, webhook_events_drain, webhook_events_sweep
 
 pytestmark = pytest.mark.django_db
 
@@ -24,24 +24,36 @@ def _fresh_invoice_paid(billing, user_api_client, event_id: str) -> dict:
     return dict(billing.stripe.events("invoice.paid")[0], id=event_id)
 
 
+def _due_now(entry: WebhookInbox) -> None:
+    """Time passes: a back-off or a dead worker's claim ends."""
+    WebhookInbox.objects.filter(pk=entry.pk).update(next_attempt_at=timezone.now())
+
+
+def _admin_failed() -> int:
+    """What the admin's "Failed" filter lists: valid deliveries not processed."""
+    return WebhookEventTrigger.objects.filter(valid=True, processed=False).count()
+
+
 def test_a_signed_event_is_acknowledged_before_it_is_processed(billing, user, user_api_client, client):
     event = _fresh_invoice_paid(billing, user_api_client, "evt_00000001AckedFirst000000")
-    # Without the commit callbacks run, nothing reaches a worker: what the endpoint itself did.
+    # Without the commit callbacks run, no worker is woken: what the endpoint itself did.
     response = post_webhook(client, billing.endpoint, event)
     assert response.status_code == 200
     entry = WebhookInbox.objects.get(event_id=event["id"])
     assert entry.state == WebhookInbox.State.PENDING and entry.event_type == "invoice.paid"
-    assert entry.trigger.valid and not entry.trigger.processed
-    assert json.loads(entry.trigger.body)["id"] == event["id"]  # a valid body is kept whole
+    assert json.loads(entry.body)["id"] == event["id"]  # the raw body is kept whole
+    assert entry.headers["Stripe-Signature"].startswith("t=") and entry.endpoint == billing.endpoint
+    assert entry.trigger is None  # one row stored, nothing else
     assert not Event.objects.filter(id=event["id"]).exists()
 
-    # Its task was lost (never queued here): once overdue, the sweep queues it again.
-    assert webhook_events_sweep() == 0  # not overdue yet
+    # Its wake-up was lost: the sweep (every minute) sees it due and wakes a drain.
     with billing.capture(execute=True):
-        assert webhook_events_sweep(overdue_after=timedelta(0)) == 1
+        assert webhook_events_sweep() == 1
     entry.refresh_from_db()
-    assert entry.state == WebhookInbox.State.DONE and entry.trigger.processed
+    assert entry.state == WebhookInbox.State.DONE and entry.attempts == 1
+    assert entry.trigger.valid and entry.trigger.processed and json.loads(entry.trigger.body) == event
     assert Event.objects.filter(id=event["id"]).count() == 1
+    assert webhook_events_sweep() == 0
 
 
 def test_a_duplicate_delivery_stores_nothing_and_is_not_processed_again(
@@ -54,39 +66,57 @@ def test_a_duplicate_delivery_stores_nothing_and_is_not_processed_again(
     entry = WebhookInbox.objects.get(event_id=event["id"])
     assert entry.state == WebhookInbox.State.DONE and entry.attempts == 1
     assert WebhookEventTrigger.objects.filter(body__contains=event["id"]).count() == 1
+    assert Event.objects.filter(id=event["id"]).count() == 1
 
 
-def test_a_failing_event_is_kept_pending_with_its_error_and_retried_later(
+def test_a_failing_event_is_kept_pending_with_its_error_and_retried_after_a_back_off(
     billing, user, user_api_client, client
 ):
     event = _fresh_invoice_paid(billing, user_api_client, "evt_00000001RetriedLater0000")
+    post_webhook(client, billing.endpoint, event)
+    entry = WebhookInbox.objects.get(event_id=event["id"])
     base = stripe.api_base
     stripe.api_base = "http://127.0.0.1:9"  # Stripe unreachable: the worker's re-fetch fails
     try:
-        post_webhook(client, billing.endpoint, event)
-        entry = WebhookInbox.objects.get(event_id=event["id"])
-        # A worker's attempt (called as a worker would, not inline): the error is recorded and
-        # the retry is due later, with back-off.
         before = timezone.now()
-        with pytest.raises(stripe.APIConnectionError), billing.capture(execute=True):
-            webhook_event_process.run(inbox_id=entry.pk)
+        with billing.capture(execute=True):
+            assert webhook_events_drain() == 0
     finally:
         stripe.api_base = base
     entry.refresh_from_db()
     assert entry.state == WebhookInbox.State.PENDING and entry.attempts == 1
-    assert entry.next_attempt_at >= before
+    assert entry.next_attempt_at > before  # backing off
     assert entry.trigger.exception and not entry.trigger.processed
-    assert (
-        WebhookEventTrigger.objects.filter(valid=True, processed=False).count() == 1
-    )  # the admin's "failed"
+    assert _admin_failed() == 1
+    assert webhook_events_drain() == 0  # not due yet: nothing taken
 
+    _due_now(entry)  # Stripe is back, and the back-off is over
     with billing.capture(execute=True):
-        webhook_event_process.run(inbox_id=entry.pk)  # Stripe is back
+        assert webhook_events_drain() == 1
     entry.refresh_from_db()
-    assert entry.state == WebhookInbox.State.DONE and entry.trigger.processed and not entry.trigger.exception
+    assert entry.state == WebhookInbox.State.DONE and entry.attempts == 2
+    assert entry.trigger.processed and not entry.trigger.exception
+    assert WebhookEventTrigger.objects.filter(body__contains=event["id"]).count() == 1
 
 
-def test_an_event_that_keeps_losing_its_worker_is_given_up_as_failed(client, settings):
+def test_an_event_whose_worker_died_is_taken_again_once_its_claim_ends(
+    billing, user, user_api_client, client
+):
+    event = _fresh_invoice_paid(billing, user_api_client, "evt_00000001WorkerDiedOnce00")
+    post_webhook(client, billing.endpoint, event)
+    entry = WebhookInbox.objects.get(event_id=event["id"])
+    assert webhook_intake._claim() == (entry.pk, 1)  # a worker takes it, then is killed
+    assert webhook_events_drain() == 0  # still claimed: other workers leave it
+    assert webhook_events_sweep() == 0
+    _due_now(entry)  # the lease ends
+    with billing.capture(execute=True):
+        assert webhook_events_sweep() == 1
+    entry.refresh_from_db()
+    assert entry.state == WebhookInbox.State.DONE and entry.attempts == 2
+    assert Event.objects.filter(id=event["id"]).count() == 1
+
+
+def test_an_event_that_keeps_killing_its_worker_is_given_up_as_failed(client, settings):
     endpoint = webhook_endpoint(settings)
     event = {
         "id": "evt_00000001KillsItsWorker00",
@@ -94,13 +124,21 @@ def test_an_event_that_keeps_losing_its_worker_is_given_up_as_failed(client, set
         "livemode": False,
         "type": "customer.updated",
     }
-    assert post_webhook(client, endpoint, event).status_code == 200  # its task never runs here
+    assert post_webhook(client, endpoint, event).status_code == 200  # no worker woken here
     entry = WebhookInbox.objects.get(event_id=event["id"])
-    for _ in range(SWEEP_MAX_ATTEMPTS):  # each sweep re-queues it and its worker dies again
-        assert webhook_events_sweep(overdue_after=timedelta(0)) == 1
-    assert webhook_events_sweep(overdue_after=timedelta(0)) == 0
+    for attempt in range(1, MAX_ATTEMPTS + 1):  # each worker that takes it dies
+        assert webhook_intake._claim() == (entry.pk, attempt)
+        _due_now(entry)
+    assert webhook_events_drain() == 0  # the next one gives it up instead of dying too
     entry.refresh_from_db()
-    assert entry.state == WebhookInbox.State.FAILED and entry.attempts == SWEEP_MAX_ATTEMPTS
-    assert (
-        WebhookEventTrigger.objects.filter(valid=True, processed=False).count() == 1
-    )  # the admin's "failed"
+    assert entry.state == WebhookInbox.State.FAILED and entry.attempts == MAX_ATTEMPTS + 1
+    assert _admin_failed() == 1 and "no worker finished it" in entry.trigger.exception
+    assert webhook_events_sweep() == 0
+
+
+def test_the_back_off_grows_and_the_last_attempt_gives_up():
+    # Full jitter: each delay is anywhere from 1 s up to the exponential cap (5 s, 10 s ... 600 s).
+    for attempts in range(1, MAX_ATTEMPTS):
+        delays = [webhook_intake.retry_delay(attempts) for _ in range(20)]
+        assert all(d is not None and 1 <= d <= min(600, 5 * 2 ** (attempts - 1)) for d in delays)
+    assert webhook_intake.retry_delay(MAX_ATTEMPTS) is None

@@ -1,5 +1,6 @@
-"""50 concurrent copies of one event (real PostgreSQL commits, one connection per thread) give
-one stored event and one side effect; so do 50 workers taking one stored event at once."""
+"""50 concurrent copies of one event (real PostgreSQL commits, one connection per thread), through
+Django's view or the lean WSGI route, give one stored event and one side effect; so do 50 workers
+draining the inbox at once."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from djstripe.models import Event, WebhookEventTrigger
 
 from billing import webhook_intake
 from billing.models import BillingNotification, WebhookInbox
-from billing.tests.factories import sign
+from billing.tests.factories import sign, wsgi_post
 from config.celery import app as celery_app
 
 COPIES = 50
@@ -95,8 +96,8 @@ def test_concurrent_duplicates_and_concurrent_workers_give_one_effect(
     assert BillingNotification.objects.filter(kind="payment_failed", stripe_object_id=invoice_id).count() == 1
     assert len([m for m in mailoutbox if "payment failed" in m.subject]) == 1
 
-    # Stripe's retry of it under a new event id, stored while no worker runs (its message waits
-    # in the broker), then taken by 50 workers at once (a sweep and redeliveries): processed once.
+    # Stripe's retry of it under a new event id, stored while no worker runs (its wake-up waits
+    # in the broker), then 50 workers drain the inbox at once: one takes it, processed once.
     retry = dict(failed, id="evt_00000001ConcurrentWorkers")
     celery_app.conf.task_always_eager = False
     try:
@@ -106,11 +107,26 @@ def test_concurrent_duplicates_and_concurrent_workers_give_one_effect(
         celery_app.control.purge()
     entry = WebhookInbox.objects.get(event_id=retry["id"])
     assert entry.state == WebhookInbox.State.PENDING
-    assert (
-        _at_once(COPIES, lambda: webhook_intake.webhook_event_process(inbox_id=entry.pk)) == [True] * COPIES
-    )
+    assert sum(_at_once(COPIES, webhook_intake.webhook_events_drain)) == 1
     entry.refresh_from_db()
     assert entry.state == WebhookInbox.State.DONE and entry.attempts == 1
     assert Event.objects.filter(id=retry["id"]).count() == 1
+    # 50 workers handed that same row at once (redeliveries): the row lock, then "done".
+    assert (
+        _at_once(COPIES, lambda: webhook_intake.webhook_event_process(inbox_id=entry.pk)) == [True] * COPIES
+    )
+    assert BillingNotification.objects.filter(kind="payment_failed", stripe_object_id=invoice_id).count() == 1
+    assert len([m for m in mailoutbox if "payment failed" in m.subject]) == 1
+
+    # Another retry, 50 copies at once through the lean route (config.wsgi, before Django).
+    lean = dict(failed, id="evt_00000001ConcurrentLean000")
+    body = json.dumps(lean).encode()
+    path = f"/stripe/webhook/{billing.endpoint.djstripe_uuid}/"
+    assert (
+        _at_once(COPIES, lambda: wsgi_post(path, body, sign(body, billing.endpoint.secret))[0])
+        == ["200 OK"] * COPIES
+    )
+    assert WebhookInbox.objects.filter(event_id=lean["id"], state=WebhookInbox.State.DONE).count() == 1
+    assert Event.objects.filter(id=lean["id"]).count() == 1
     assert BillingNotification.objects.filter(kind="payment_failed", stripe_object_id=invoice_id).count() == 1
     assert len([m for m in mailoutbox if "payment failed" in m.subject]) == 1
