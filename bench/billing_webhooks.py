@@ -502,7 +502,7 @@ def _kill_phase(port: int, path: str, secret: str, sample: dict) -> str:
         time.sleep(2)  # let the survivor finish what is queued
         held = WebhookInbox.objects.filter(event_id__startswith=f"evt_{prefix}").exclude(state="done")
         pending = held.count()
-        # The dead worker's claim would end after CLAIM_LEASE_SECONDS: fast-forwarded here.
+        # The dead worker's claim would end after WEBHOOK_CLAIM_LEASE_SECONDS: fast-forwarded here.
         held.update(next_attempt_at=timezone.now())
         swept = webhook_events_sweep()
         _wait_until(lambda: _done(prefix) >= total, 60)

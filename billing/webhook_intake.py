@@ -26,7 +26,7 @@ Guarantees, and what gives each:
   writes, the trigger and the row's ``done`` state commit together. A second worker for the
   same row waits for the lock, then sees it done.
 - **Nothing lost**: taking a row (``_claim``) commits ``attempts + 1`` and a lease
-  (``CLAIM_LEASE_SECONDS``) before processing. A worker killed mid-event leaves the row pending;
+  (``settings.WEBHOOK_CLAIM_LEASE_SECONDS``) before processing. A worker killed mid-event leaves the row pending;
   it is due again when the lease ends and the next drain (woken by any new event, or by
   ``webhook_events_sweep`` every minute) takes it. After ``MAX_ATTEMPTS`` claims (failures or
   dead workers) it is given up as failed.
@@ -90,8 +90,6 @@ MAX_ATTEMPTS = 9  # retried after ~5 s, 10 s, 20 s ... capped at 10 min: ~half a
 SWEEP_MAX_ATTEMPTS = MAX_ATTEMPTS  # the name earlier versions used
 BACKOFF_FACTOR = 5
 BACKOFF_MAX = 600
-# How long a worker's claim keeps other workers off an event (longer than processing takes).
-CLAIM_LEASE_SECONDS = 60
 # A drain task stops after this long (the queue may be endless during a replay) and queues the
 # next one: a worker's warm shutdown waits for no more than this (and the event in hand).
 DRAIN_SECONDS = 5
@@ -532,7 +530,7 @@ def webhook_event_failure_record(
 
 def _claim() -> tuple[int, int] | None:
     """Takes the next due pending event for this worker: commits ``attempts + 1`` and a lease
-    (due again in ``CLAIM_LEASE_SECONDS``, should this worker die) and returns (id, attempts),
+    (due again in ``settings.WEBHOOK_CLAIM_LEASE_SECONDS``, should this worker die) and returns (id, attempts),
     or None when nothing is due. Rows other workers are claiming are skipped, not waited for."""
     now = timezone.now()
     with transaction.atomic():
@@ -547,7 +545,8 @@ def _claim() -> tuple[int, int] | None:
             return None
         inbox_id, attempts = entry[0], entry[1] + 1
         WebhookInbox.objects.filter(pk=inbox_id).update(
-            attempts=F("attempts") + 1, next_attempt_at=now + timedelta(seconds=CLAIM_LEASE_SECONDS)
+            attempts=F("attempts") + 1,
+            next_attempt_at=now + timedelta(seconds=settings.WEBHOOK_CLAIM_LEASE_SECONDS),
         )
     return inbox_id, attempts
 

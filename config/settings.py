@@ -583,10 +583,16 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 DJSTRIPE_SUBSCRIBER_MODEL = "accounts.User"
 DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
-# Webhook intake (billing.webhook_intake): a pending event is queued again this long after it was
-# due (longer than CELERY_TASK_TIME_LIMIT); an invalid delivery is stored in at most this many
-# bytes (headers and the start of the body), for this many days.
-WEBHOOK_SWEEP_AFTER_MINUTES = env.int("WEBHOOK_SWEEP_AFTER_MINUTES", default=10)
+# Webhook intake (billing.webhook_intake): a worker's claim on an event keeps other workers off it
+# this long (longer than CELERY_TASK_TIME_LIMIT, so a slow event is never taken twice; an event
+# whose worker died is taken again when it ends); an invalid delivery is stored in at most this
+# many bytes (headers and the start of the body), for this many days.
+WEBHOOK_CLAIM_LEASE_SECONDS = env.int("WEBHOOK_CLAIM_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+if WEBHOOK_CLAIM_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "WEBHOOK_CLAIM_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT "
+        f"({CELERY_TASK_TIME_LIMIT} s): a slow event would be taken by a second worker."
+    )
 WEBHOOK_INVALID_STORED_BYTES = 4096
 WEBHOOK_INVALID_RETENTION_DAYS = env.int("WEBHOOK_INVALID_RETENTION_DAYS", default=14)
 
