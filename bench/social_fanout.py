@@ -193,6 +193,11 @@ def entries(post_id: int) -> int:
     return TimelineEntry.objects.filter(post_id=post_id).count()
 
 
+def give_up_after(started: float, seconds: float = 300) -> None:
+    if time.perf_counter() - started > seconds:
+        sys.exit(f"Gave up after {seconds:.0f} s: see the worker (is it consuming every queue?).")
+
+
 def push_phase(big: User, fans: int, ordinary: User) -> dict[str, float]:
     """The big author's post pushed in chunks, with ordinary posts queued behind it."""
     celery_app.control.purge()
@@ -200,22 +205,30 @@ def push_phase(big: User, fans: int, ordinary: User) -> dict[str, float]:
     worker = Worker(FEED_FANOUT_MAX_FOLLOWERS=str(10 * fans))
     try:
         big_client, small_client = signed_in(big), signed_in(ordinary)
+        post(small_client, "warm-up")  # the process's first request imports and connects: not counted
+        time.sleep(1)
         post_id, request_ms = post(big_client, f"pushed to {fans:,} followers")
         queued = time.perf_counter()
         waits: list[float] = []
-        next_probe, done_at = queued, None
-        while done_at is None or not waits:
+        probe_requests: list[float] = []
+        next_probe, next_count, done_at = queued, queued, None
+        while done_at is None:
+            give_up_after(queued)
             now = time.perf_counter()
-            if now >= next_probe and done_at is None:
-                probe_id, _ = post(small_client, "an ordinary post")
+            if now >= next_probe:
+                probe_id, probe_ms = post(small_client, "an ordinary post")
+                probe_requests.append(probe_ms)
                 probe_queued = time.perf_counter()
                 while entries(probe_id) < ordinary_followers + 1:
+                    give_up_after(queued)
                     time.sleep(0.005)
                 waits.append(time.perf_counter() - probe_queued)
                 next_probe = probe_queued + 0.5
-            if entries(post_id) >= fans + 1:
-                done_at = time.perf_counter()
-            time.sleep(0.05)
+            if now >= next_count:  # counting 100,000 rows: not too often, it competes with the worker
+                if entries(post_id) >= fans + 1:
+                    done_at = time.perf_counter()
+                next_count = now + 0.25
+            time.sleep(0.01)
         last_fan = User.objects.filter(handle__startswith=FAN_PREFIX).order_by("-pk").first()
         assert last_fan is not None
         shown = home_feed_page(user=last_fan, size=1).items()
@@ -228,16 +241,20 @@ def push_phase(big: User, fans: int, ordinary: User) -> dict[str, float]:
         "small_wait_max_s": max(waits),
         "small_wait_median_s": statistics.median(waits),
         "small_probes": len(waits),
+        "small_request_ms_median": statistics.median(probe_requests),
         "chunks": -(-fans // settings.FEED_FANOUT_CHUNK_SIZE),
     }
 
 
-def pull_phase(big: User, samples: int) -> dict[str, float]:
-    """The big author's posts pulled: visible through the read-time merge, nothing pushed."""
+def pull_phase(big: User, samples: int, ordinary: User) -> dict[str, float]:
+    """The big author's posts pulled: visible through the read-time merge, nothing pushed. Each
+    is followed by an ordinary author's post: the reference request, in the same run."""
     celery_app.control.purge()
     worker = Worker()
+    reference = []
     try:
-        client = signed_in(big)
+        client, small_client = signed_in(big), signed_in(ordinary)
+        post(client, "warm-up")
         reader = User.objects.filter(handle__startswith=FAN_PREFIX).order_by("-pk").first()
         assert reader is not None
         times, visible = [], []
@@ -248,15 +265,18 @@ def pull_phase(big: User, samples: int) -> dict[str, float]:
                 shown = home_feed_page(user=reader, size=1).items()
                 if shown and shown[0]["post"]["id"] == post_id:
                     break
+                give_up_after(queued)
                 time.sleep(0.005)
             visible.append(time.perf_counter() - queued)
             times.append(request_ms)
             assert TimelineEntry.objects.filter(post_id=post_id).count() == 1  # the author's own only
+            reference.append(post(small_client, "an ordinary post")[1])
     finally:
         worker.stop()
     return {
         "request_ms_median": statistics.median(times),
         "request_ms_max": max(times),
+        "reference_ms_median": statistics.median(reference),
         "visible_s_median": statistics.median(visible),
         "visible_s_max": max(visible),
     }
@@ -274,9 +294,11 @@ def feed_run(args: argparse.Namespace, label: str) -> str:
         str(args.rounds),
         "--duration",
         str(args.duration),
+        "--port",
+        str(args.port),
     ]
     print(f"\n## read: {label}", flush=True)
-    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout  # noqa: S603
+    out = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True).stdout  # noqa: S603
     print(out, flush=True)
     return out
 
@@ -291,6 +313,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--skip-read", action="store_true")
+    parser.add_argument("--skip-push", action="store_true")
+    parser.add_argument("--port", type=int, default=8791, help="for bench/social_feed.py's gunicorn")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("The benchmark needs PostgreSQL (set DATABASE_URL).")
@@ -298,20 +322,26 @@ def main() -> None:
     posts = Post.objects.count()
     print(f"posts={posts:,}, load average {os.getloadavg()}", flush=True)
 
-    push = push_phase(big, args.fans, ordinary)
-    print(f"push: {push}, load average {os.getloadavg()}", flush=True)
-    pull = pull_phase(big, args.pull_samples)
+    push: dict[str, float] = {}
+    if not args.skip_push:
+        push = push_phase(big, args.fans, ordinary)
+        print(f"push: {push}, load average {os.getloadavg()}", flush=True)
+    pull = pull_phase(big, args.pull_samples, ordinary)
     print(f"pull: {pull}, load average {os.getloadavg()}", flush=True)
     if not args.skip_read:
         feed_run(args, "readers follow ten pulled authors (merged at read time)")
         Follow.objects.filter(follower__in=readers, followee__in=stars).delete()
         feed_run(args, "the same readers, no pulled author followed (reference)")
         follow_stars(readers, stars)
+    if not push:
+        return
     print(
         f"\n| measure | figure | target |\n|---|---|---|\n"
         f"| post request, {args.fans:,} followers (push run) | {push['request_ms']:.1f} ms | < 50 ms |\n"
         f"| post request, pulled (median / max of {args.pull_samples}) | {pull['request_ms_median']:.1f} / "
         f"{pull['request_ms_max']:.1f} ms | < 50 ms |\n"
+        f"| post request, ordinary author (reference, same run: median during the push / pull runs) | "
+        f"{push['small_request_ms_median']:.1f} / {pull['reference_ms_median']:.1f} ms | |\n"
         f"| pushed to all {args.fans:,} feeds, 1 worker, {push['chunks']} chunks | {push['all_feeds_s']:.1f} s "
         f"| <= 15 s |\n"
         f"| an ordinary post's fan-out behind it (max / median of {push['small_probes']}) | "

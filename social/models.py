@@ -319,12 +319,6 @@ class TimelineEntry(models.Model):
             # A page is one range of this index: ``(created_at, id) < cursor``, newest first.
             models.Index(fields=["owner", "-created_at", "-id"], name="social_timeline_owner_page"),
             models.Index(fields=["owner", "actor"], name="social_timeline_owner_actor"),
-            # The merged part of a page: each pulled author's range, newest first.
-            models.Index(
-                fields=["owner", "-created_at", "-id"],
-                condition=Q(pulled=True),
-                name="social_timeline_pulled_page",
-            ),
         ]
 
     def __str__(self) -> str:
