@@ -140,7 +140,7 @@ def follow_stars(readers: list[User], stars: list[User]) -> None:
 
 
 class Worker:
-    """One Celery worker process (concurrency 1) on every declared queue, stopped by its group."""
+    """One Celery worker (concurrency 1) on every declared queue, started in its own group."""
 
     def __init__(self, **env: str) -> None:
         self.process = subprocess.Popen(
@@ -169,9 +169,14 @@ class Worker:
                 sys.exit("The worker did not start.")
 
     def stop(self) -> None:
+        """A warm shutdown (the running task finishes), then its whole group if it lingers."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=60)
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
 
 
 def post(client: Client, text: str) -> tuple[int, float]:
@@ -298,7 +303,8 @@ def feed_run(args: argparse.Namespace, label: str) -> str:
         str(args.port),
     ]
     print(f"\n## read: {label}", flush=True)
-    out = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True, check=True).stdout  # noqa: S603
+    env = {**os.environ, "BILLING_ENABLED": "0"}  # its server runs production settings, without Stripe keys
+    out = subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True).stdout  # noqa: S603
     print(out, flush=True)
     return out
 

@@ -319,6 +319,12 @@ class TimelineEntry(models.Model):
             # A page is one range of this index: ``(created_at, id) < cursor``, newest first.
             models.Index(fields=["owner", "-created_at", "-id"], name="social_timeline_owner_page"),
             models.Index(fields=["owner", "actor"], name="social_timeline_owner_actor"),
+            # A pulled author's own posts among their feed's rows: the merged part of a page.
+            models.Index(
+                fields=["owner", "-created_at", "-id"],
+                condition=Q(pulled=True),
+                name="social_timeline_pulled_page",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -149,7 +149,8 @@ def timeline_fan_out_post(*, post_id: int) -> FanOut:
        follower ids are cut into ranges that ``timeline_push_post_chunk`` tasks write on the
        fan-out queue (the caller queues them), so no single task holds a worker for long.
 
-    Idempotent: rows are unique per feed and post, and a post already pulled stays pulled.
+    Idempotent: rows are unique per feed and post; a post already pulled stays pulled, and one
+    already pushed to anyone stays pushed.
     """
     post = _live_post(post_id)
     if post is None:
@@ -158,7 +159,10 @@ def timeline_fan_out_post(*, post_id: int) -> FanOut:
     if own.filter(pulled=True).exists():
         return FanOut(pulled=True)
     threshold = settings.FEED_FANOUT_MAX_FOLLOWERS
-    if _follower_count_capped(followee_id=post.author_id, cap=threshold + 1) > threshold:
+    # Once pushed to anyone (a retry, after the author crossed the threshold), it stays pushed:
+    # a post is in exactly one of the two paths, so no feed shows it twice.
+    pushed = TimelineEntry.objects.filter(post=post).exclude(owner_id=post.author_id).exists()
+    if not pushed and _follower_count_capped(followee_id=post.author_id, cap=threshold + 1) > threshold:
         timeline_pull(post=post)
         return FanOut(pulled=True)
     if post.visibility == Post.Visibility.MENTIONED:

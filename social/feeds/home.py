@@ -157,31 +157,29 @@ def _json_object(fields: dict[str, str]) -> str:
 #
 # The page merges the viewer's own entries (pushed to them) with the pulled entries of the
 # very-followed authors they follow (each such author's own entries marked ``pulled``, never
-# pushed): all are timeline rows, so their ids share one sequence and one keyset orders them,
-# and the checks below apply to both alike. A pulled post the viewer also holds (a fan-out
-# retried across the threshold) is shown once, from their own entry.
+# pushed; read through the partial index ``social_timeline_pulled_page``): all are timeline
+# rows, so their ids share one sequence and one keyset orders them, and the checks below apply
+# to both alike. A post is either pushed or pulled, never both (``feeds.fanout``).
 _HOME_SQL = """
 WITH page AS MATERIALIZED (
     SELECT t.*, z.v
     FROM (SELECT %(v)s::bigint AS v) z
     CROSS JOIN LATERAL (
-        SELECT z.v AS o
+        (SELECT t.* FROM social_timelineentry t
+         WHERE t.owner_id = z.v AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
+         ORDER BY t.created_at {order}, t.id {order} LIMIT %(n)s::int)
         UNION ALL
-        SELECT pa.author_id FROM social_pulledauthor pa
-        JOIN social_follow pf ON pf.followee_id = pa.author_id AND pf.follower_id = z.v
-    ) f
-    CROSS JOIN LATERAL (
-        SELECT t.*
-        FROM social_timelineentry t
-        WHERE t.owner_id = f.o AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
-          AND (f.o = z.v OR (t.pulled AND NOT EXISTS (
-              SELECT 1 FROM social_timelineentry d
-              WHERE d.owner_id = z.v AND d.post_id = t.post_id AND d.reposter_id IS NULL)))
-        ORDER BY t.created_at {order}, t.id {order}
-        LIMIT %(limit)s::integer
+        (SELECT m.* FROM social_pulledauthor pa
+         JOIN social_follow pf ON pf.followee_id = pa.author_id AND pf.follower_id = z.v
+         CROSS JOIN LATERAL (
+             SELECT t.* FROM social_timelineentry t
+             WHERE t.owner_id = pa.author_id AND t.pulled
+               AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
+             ORDER BY t.created_at {order}, t.id {order} LIMIT %(n)s::int
+         ) m)
     ) t
     ORDER BY t.created_at {order}, t.id {order}
-    LIMIT %(limit)s::integer
+    LIMIT %(n)s::int
 )
 SELECT t.id, (extract(epoch FROM t.created_at) * 1000000)::bigint,
        CASE WHEN vp.post IS NULL
@@ -266,7 +264,7 @@ def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> 
         "v": viewer_id,
         "at": cursor.created_at,
         "id": cursor.id,
-        "limit": limit,
+        "n": limit,
         "m": presenters.media_sql_prefix(),
         "da": presenters.default_avatar_url(),
     }
@@ -288,10 +286,8 @@ def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_Tim
     pulled_followees = Follow.objects.filter(
         follower_id=user.pk, followee_id__in=PulledAuthor.objects.values("author_id")
     )
-    pushed_posts = TimelineEntry.objects.filter(owner_id=user.pk, reposter__isnull=True).values("post_id")
     entries = TimelineEntry.objects.filter(
-        Q(owner_id=user.pk)
-        | (Q(pulled=True, owner_id__in=pulled_followees.values("followee_id")) & ~Q(post_id__in=pushed_posts))
+        Q(owner_id=user.pk) | Q(pulled=True, owner_id__in=pulled_followees.values("followee_id"))
     )
     if cursor.newer:
         entries = entries.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=cursor.id)).order_by(

@@ -31,4 +31,8 @@ class Migration(migrations.Migration):
             model_name='follow',
             index=models.Index(fields=['followee', 'follower'], name='social_follow_followee_id'),
         ),
+        migrations.AddIndex(
+            model_name='timelineentry',
+            index=models.Index(condition=models.Q(('pulled', True)), fields=['owner', '-created_at', '-id'], name='social_timeline_pulled_page'),
+        ),
     ]
