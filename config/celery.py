@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from celery import Celery, Task
+from kombu import Queue
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
@@ -91,4 +92,16 @@ def _database_connection_replaced(exc: BaseException) -> bool:
 
 app = Celery("config", task_cls=ResilientTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Home-feed fan-out chunks (social.feeds.fanout) have a queue of their own: a worker takes from
+# its queues in turn, so another task waits behind at most one chunk of a big fan-out, never
+# behind all of it. The Procfile's and Railway's worker name both queues (a worker started
+# without -Q consumes every queue declared here; social/tests/test_fanout.py checks the start
+# commands), and a dedicated `-Q fanout` worker can be added to scale fan-out alone.
+FANOUT_QUEUE = "fanout"
+app.conf.task_default_queue = "celery"
+app.conf.task_queues = (Queue("celery"), Queue(FANOUT_QUEUE))
+app.conf.task_routes = {
+    "social.tasks.timeline_push_post_chunk": {"queue": FANOUT_QUEUE},
+    "social.tasks.timeline_push_repost_chunk": {"queue": FANOUT_QUEUE},
+}
 app.autodiscover_tasks()

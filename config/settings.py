@@ -699,6 +699,11 @@ SOCIAL_RATE_LIMITS = {
 SOCIAL_POST_IMAGE_MAX_BYTES = env.int("SOCIAL_POST_IMAGE_MAX_BYTES", default=8 * 1024 * 1024)
 SOCIAL_TIMELINE_BACKFILL = env.int("SOCIAL_TIMELINE_BACKFILL", default=100)
 SOCIAL_TIMELINE_KEEP = env.int("SOCIAL_TIMELINE_KEEP", default=800)  # home-feed entries kept per user
+# Home-feed fan-out: an author with more followers than this is not pushed to each follower's
+# feed; feeds merge their posts in at read time. Below it, a post reaches this many followers
+# per task (social/feeds/fanout.py, the "fanout" Celery queue).
+FEED_FANOUT_MAX_FOLLOWERS = env.int("FEED_FANOUT_MAX_FOLLOWERS", default=10_000)
+FEED_FANOUT_CHUNK_SIZE = env.int("FEED_FANOUT_CHUNK_SIZE", default=2_000)
 API_KEY_PREFIX = env.str("API_KEY_PREFIX", default="relay")
 API_KEY_ENVIRONMENT = env.str("API_KEY_ENVIRONMENT", default="live" if STRIPE_LIVE_MODE else "test")
 # How often the "create this user's Stripe customer" task retries (backoff up to 10 min apart)

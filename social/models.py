@@ -31,7 +31,11 @@ class Follow(models.Model):
             models.UniqueConstraint(fields=["follower", "followee"], name="social_follow_unique"),
             models.CheckConstraint(condition=~Q(follower=F("followee")), name="social_follow_not_self"),
         ]
-        indexes = [models.Index(fields=["followee", "-created_at"], name="social_follow_followee")]
+        indexes = [
+            models.Index(fields=["followee", "-created_at"], name="social_follow_followee"),
+            # Fan-out reads a very-followed author's followers in ranges of follower ids.
+            models.Index(fields=["followee", "follower"], name="social_follow_followee_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.follower_id} -> {self.followee_id}"
@@ -294,6 +298,9 @@ class TimelineEntry(models.Model):
     # The post's author, or the reposter for a repost: lets the feed drop muted people without a join.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    # Only on a very-followed author's own entry for a post that was not pushed to their followers
+    # (social/README.md, "Very-followed authors"): their home feeds merge it in at read time.
+    pulled = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         constraints = [
@@ -312,10 +319,31 @@ class TimelineEntry(models.Model):
             # A page is one range of this index: ``(created_at, id) < cursor``, newest first.
             models.Index(fields=["owner", "-created_at", "-id"], name="social_timeline_owner_page"),
             models.Index(fields=["owner", "actor"], name="social_timeline_owner_actor"),
+            # A pulled author's own posts among their feed's rows: the merged part of a page.
+            models.Index(
+                fields=["owner", "-created_at", "-id"],
+                condition=Q(pulled=True),
+                name="social_timeline_pulled_page",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.post_id} in {self.owner_id}'s feed"
+
+
+class PulledAuthor(models.Model):
+    """An author with more followers than ``FEED_FANOUT_MAX_FOLLOWERS`` when they posted: some of
+    their posts were not pushed to each follower's feed but marked ``TimelineEntry.pulled`` in
+    their own, and home feeds merge those in at read time. Kept while any such post may be read
+    (a handful of rows: the home feed statement scans them all)."""
+
+    author = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    since = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.author_id} is merged at read time"
 
 
 class Notification(models.Model):

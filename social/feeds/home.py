@@ -24,7 +24,7 @@ from accounts.models import User
 from config.api import KeysetCursor
 from config.storage import media_is_remote
 from social import presenters
-from social.models import Mute, TimelineEntry
+from social.models import Follow, Mute, PulledAuthor, TimelineEntry
 from social.selectors.posts import post_list_from_rows, post_queryset_for_feeds, post_values
 from social.selectors.visibility import active_mutes_q
 
@@ -62,8 +62,10 @@ _TimelineRow = tuple[int, int, str | None]
 def home_feed_page(*, user: User, cursor: KeysetCursor | None = None, size: int = 20) -> TimelinePage:
     """One page of ``user``'s home timeline: their own and followed people's posts and reposts.
 
-    Reads the precomputed ``TimelineEntry`` rows (fan-out on write): on PostgreSQL one prepared
-    statement reads the page's range of the ``(owner, -created_at, -id)`` index and, for those
+    Reads the precomputed ``TimelineEntry`` rows (fan-out on write), merged with the pulled
+    posts of the very-followed authors the user follows (``feeds.fanout``: not pushed, read
+    here): on PostgreSQL one prepared statement reads the page's range of the
+    ``(owner, -created_at, -id)`` index, and of each such author's pulled entries, and, for those
     rows only, the posts with the viewer's flags and images, re-checking visibility, blocks and
     mutes (posts deleted or hidden since, by suspended authors, across a block, no longer
     visible after an unfollow, by muted people, and reposts by muted or suspended people are
@@ -92,23 +94,22 @@ def home_feed_page(*, user: User, cursor: KeysetCursor | None = None, size: int 
 def _iso(column: str) -> str:
     """SQL for a timestamp as the API writes it (DRF: ISO 8601 in UTC with a "Z", no fraction
     when there are no microseconds); NULL stays NULL."""
-    utc = f"{column} AT TIME ZONE 'UTC'"
     return (
-        f"CASE WHEN mod(extract(microseconds FROM {column})::bigint, 1000000) = 0 "
-        f"""THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') """
-        f"""ELSE to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END"""
+        f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || CASE WHEN """
+        f"""date_trunc('second', {column}) = {column} THEN 'Z' ELSE to_char({column}, '.US"Z"') END"""
     )
 
 
 # SQL for each key of ``presenters.post_present``, over ``social_post p``, its author
-# ``accounts_user u`` and profile ``accounts_profile pr``; ``%(v)s`` is the viewer.
+# ``accounts_user u`` and profile ``accounts_profile pr``; ``t.v`` is the viewer (a column of
+# every page row: one placeholder instead of one per use keeps the statement under 4 KB).
 POST_SQL: dict[str, str] = {
     "id": "p.id",
     "author": (
         "json_build_object('id', p.author_id, 'handle', u.handle,"
         " 'display_name', COALESCE(NULLIF(pr.display_name, ''), u.handle),"
-        " 'avatar_url', CASE WHEN pr.avatar_small <> '' THEN %(media)s::text || pr.avatar_small"
-        " ELSE %(default_avatar)s::text END)"
+        " 'avatar_url', CASE WHEN pr.avatar_small <> '' THEN %(m)s::text || pr.avatar_small"
+        " ELSE %(da)s::text END)"
     ),
     "text": "p.text",
     "html": "p.html",
@@ -122,14 +123,12 @@ POST_SQL: dict[str, str] = {
     "like_count": "p.like_count",
     "reply_count": "p.reply_count",
     "repost_count": "p.repost_count",
-    "liked": "EXISTS (SELECT 1 FROM social_like l WHERE l.post_id = p.id AND l.user_id = %(v)s::bigint)",
-    "reposted": "EXISTS (SELECT 1 FROM social_repost r WHERE r.post_id = p.id AND r.user_id = %(v)s::bigint)",
-    "bookmarked": (
-        "EXISTS (SELECT 1 FROM social_bookmark b WHERE b.post_id = p.id AND b.user_id = %(v)s::bigint)"
-    ),
+    "liked": "EXISTS (SELECT 1 FROM social_like l WHERE l.post_id = p.id AND l.user_id = t.v)",
+    "reposted": "EXISTS (SELECT 1 FROM social_repost r WHERE r.post_id = p.id AND r.user_id = t.v)",
+    "bookmarked": ("EXISTS (SELECT 1 FROM social_bookmark b WHERE b.post_id = p.id AND b.user_id = t.v)"),
     "repostable": "(p.visibility = 'public' AND NOT COALESCE(pr.is_private, false))",
     "images": (
-        "COALESCE((SELECT json_agg(json_build_object('url', %(media)s::text || i.image, 'width', i.width,"
+        "COALESCE((SELECT json_agg(json_build_object('url', %(m)s::text || i.image, 'width', i.width,"
         " 'height', i.height, 'alt_text', i.alt_text) ORDER BY i.position, i.id)"
         " FROM social_postimage i WHERE i.post_id = p.id), '[]'::json)"
     ),
@@ -155,20 +154,39 @@ def _json_object(fields: dict[str, str]) -> str:
 # query (visibility, blocks, mutes, flags, JSON) than PostgreSQL spends running it. Mutes end
 # at statement_timestamp(), the clock the ORM's timezone.now() reads, not now() (the start of
 # the transaction, which may be older than a mute that just ran out).
+#
+# The page merges the viewer's own entries (pushed to them) with the pulled entries of the
+# very-followed authors they follow (each such author's own entries marked ``pulled``, never
+# pushed; read through the partial index ``social_timeline_pulled_page``): all are timeline
+# rows, so their ids share one sequence and one keyset orders them, and the checks below apply
+# to both alike. A post is either pushed or pulled, never both (``feeds.fanout``).
 _HOME_SQL = """
 WITH page AS MATERIALIZED (
-    SELECT t.id, t.created_at, t.post_id, t.actor_id, t.reposter_id
-    FROM social_timelineentry t
-    WHERE t.owner_id = %(v)s::bigint AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
+    SELECT t.*, z.v
+    FROM (SELECT %(v)s::bigint AS v) z
+    CROSS JOIN LATERAL (
+        (SELECT t.* FROM social_timelineentry t
+         WHERE t.owner_id = z.v AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
+         ORDER BY t.created_at {order}, t.id {order} LIMIT %(n)s::int)
+        UNION ALL
+        (SELECT m.* FROM social_pulledauthor pa
+         JOIN social_follow pf ON pf.followee_id = pa.author_id AND pf.follower_id = z.v
+         CROSS JOIN LATERAL (
+             SELECT t.* FROM social_timelineentry t
+             WHERE t.owner_id = pa.author_id AND t.pulled
+               AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
+             ORDER BY t.created_at {order}, t.id {order} LIMIT %(n)s::int
+         ) m)
+    ) t
     ORDER BY t.created_at {order}, t.id {order}
-    LIMIT %(limit)s::integer
+    LIMIT %(n)s::int
 )
 SELECT t.id, (extract(epoch FROM t.created_at) * 1000000)::bigint,
        CASE WHEN vp.post IS NULL
                  OR NOT COALESCE(ru.is_active, true)
-                 OR (t.actor_id <> %(v)s::bigint AND EXISTS (
-                     SELECT 1 FROM social_mute m WHERE m.muter_id = %(v)s::bigint AND m.muted_id = t.actor_id
-                        AND (m.expires_at IS NULL OR m.expires_at > statement_timestamp())))
+                 OR (t.actor_id <> t.v AND EXISTS (
+                     SELECT 1 FROM social_mute m WHERE m.muter_id = t.v AND m.muted_id = t.actor_id
+                        AND COALESCE(m.expires_at, 'infinity') > statement_timestamp()))
             THEN NULL
             ELSE {item}::text
        END
@@ -181,17 +199,17 @@ LEFT JOIN LATERAL (
     WHERE p.id = t.post_id
       AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND u.is_active
       AND NOT EXISTS (SELECT 1 FROM social_block bl
-                      WHERE (bl.blocker_id = %(v)s::bigint AND bl.blocked_id = p.author_id)
-                         OR (bl.blocker_id = p.author_id AND bl.blocked_id = %(v)s::bigint))
-      AND (p.author_id = %(v)s::bigint
-           OR NOT EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = %(v)s::bigint AND m.muted_id = p.author_id
-                          AND (m.expires_at IS NULL OR m.expires_at > statement_timestamp())))
-      AND (p.author_id = %(v)s::bigint
+                      WHERE (bl.blocker_id = t.v AND bl.blocked_id = p.author_id)
+                         OR (bl.blocker_id = p.author_id AND bl.blocked_id = t.v))
+      AND (p.author_id = t.v
+           OR NOT EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = t.v AND m.muted_id = p.author_id
+                          AND COALESCE(m.expires_at, 'infinity') > statement_timestamp()))
+      AND (p.author_id = t.v
            OR (p.visibility = 'public' AND NOT COALESCE(pr.is_private, false))
            OR (p.visibility IN ('public', 'followers')
                AND EXISTS (SELECT 1 FROM social_follow f
-                           WHERE f.follower_id = %(v)s::bigint AND f.followee_id = p.author_id))
-           OR EXISTS (SELECT 1 FROM social_mention mn WHERE mn.post_id = p.id AND mn.user_id = %(v)s::bigint))
+                           WHERE f.follower_id = t.v AND f.followee_id = p.author_id))
+           OR EXISTS (SELECT 1 FROM social_mention mn WHERE mn.post_id = p.id AND mn.user_id = t.v))
 ) vp ON true
 LEFT JOIN accounts_user ru ON ru.id = t.reposter_id
 LEFT JOIN accounts_profile rpr ON rpr.user_id = t.reposter_id
@@ -246,9 +264,9 @@ def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> 
         "v": viewer_id,
         "at": cursor.created_at,
         "id": cursor.id,
-        "limit": limit,
-        "media": presenters.media_sql_prefix(),
-        "default_avatar": presenters.default_avatar_url(),
+        "n": limit,
+        "m": presenters.media_sql_prefix(),
+        "da": presenters.default_avatar_url(),
     }
     with _prepared_cursor() as db:
         db.execute(_HOME_SQL_NEWER if cursor.newer else _HOME_SQL_OLDER, params)
@@ -264,7 +282,13 @@ def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> 
 def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_TimelineRow]:
     """What ``_home_rows_postgres`` returns, through the ORM (SQLite, and the tests' reference)."""
     at = cursor.created_at
-    entries = TimelineEntry.objects.filter(owner_id=user.pk)
+    muted = set(Mute.objects.filter(active_mutes_q(), muter_id=user.pk).values_list("muted_id", flat=True))
+    pulled_followees = Follow.objects.filter(
+        follower_id=user.pk, followee_id__in=PulledAuthor.objects.values("author_id")
+    )
+    entries = TimelineEntry.objects.filter(
+        Q(owner_id=user.pk) | Q(pulled=True, owner_id__in=pulled_followees.values("followee_id"))
+    )
     if cursor.newer:
         entries = entries.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=cursor.id)).order_by(
             "created_at", "id"
@@ -291,7 +315,6 @@ def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_Tim
             post_values(post_queryset_for_feeds(user).filter(pk__in=post_ids), user)
         )
     }
-    muted = set(Mute.objects.filter(active_mutes_q(), muter_id=user.pk).values_list("muted_id", flat=True))
     rows: list[_TimelineRow] = []
     for entry in page:
         post = posts.get(entry["post_id"])
