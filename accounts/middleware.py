@@ -1,5 +1,6 @@
-"""Request plumbing for accounts: the client's address, and session activity tracking for
-allauth.usersessions at most once a minute per session."""
+"""Request plumbing for accounts: the client's address, the session's user (loaded with a
+precompiled query), and session activity tracking for allauth.usersessions at most once a
+minute per session."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import time
 from collections.abc import Callable
 
 from allauth.usersessions.internal import usersessionkit
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
 
 from accounts.request_info import client_ip
+from accounts.session_auth import session_user
 
 # "Last seen" on the sessions page is precise to this many seconds.
 ACTIVITY_INTERVAL_SECONDS = 60
@@ -34,6 +38,22 @@ class ClientIpMiddleware:
         request.META["REMOTE_ADDR"] = client_ip(request) or ""
         request.META.pop("HTTP_X_FORWARDED_FOR", None)
         return self.get_response(request)
+
+
+def _cached_session_user(request: HttpRequest) -> object:
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = session_user(request)  # type: ignore[attr-defined]  # Django's own attribute
+    return request._cached_user  # type: ignore[attr-defined]  # set above
+
+
+class SessionUserMiddleware(AuthenticationMiddleware):
+    """Django's ``AuthenticationMiddleware`` (``request.user``, lazily), with the user loaded by
+    ``accounts.session_auth.session_user``: the same rules and the same fresh read of the row,
+    minus building the ORM query on every request."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)  # the session check, and Django's request.auser
+        request.user = SimpleLazyObject(lambda: _cached_session_user(request))  # type: ignore[assignment]  # lazy, as Django's
 
 
 class UserSessionsMiddleware:

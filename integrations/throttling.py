@@ -7,8 +7,6 @@ import time
 from typing import Any
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
-from django_redis.cache import RedisCache as DjangoRedisCache
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
@@ -16,6 +14,7 @@ from rest_framework.throttling import BaseThrottle
 from accounts.auth import request_user_or_none
 from accounts.request_info import client_ip
 from billing.entitlements import entitlements_get_for_user
+from config.cache import cache_count
 from config.errors import RateLimitedError
 from integrations.models import ApiKey
 
@@ -23,26 +22,9 @@ WINDOW_SECONDS = 60
 
 
 def _count(counter: str, ttl: int) -> int:
-    """Adds one to a window's counter and returns it: one round trip on Redis (INCR and EXPIRE
-    in a pipeline), add-then-incr on other caches."""
-    cache = caches["default"]
-    if isinstance(cache, DjangoRedisCache):
-        client = cache.client.get_client(write=True)
-        key = cache.client.make_key(counter)
-    elif isinstance(cache, RedisCache):
-        key = cache.make_and_validate_key(counter)
-        client = cache._cache.get_client(key, write=True)  # type: ignore[attr-defined]  # Django's private Redis client, untyped
-    else:
-        cache.add(counter, 0, ttl)
-        try:
-            return cache.incr(counter)
-        except ValueError:  # evicted between add and incr
-            cache.set(counter, 1, ttl)
-            return 1
-    pipe = client.pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, ttl)
-    return int(pipe.execute()[0])
+    """Adds one to a window's counter and returns it: one Redis command (``config.cache``'s
+    atomic INCR-and-EXPIRE script), add-then-incr on other caches."""
+    return cache_count(caches["default"], counter, ttl)
 
 
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -53,7 +35,7 @@ class RequestRateThrottle(BaseThrottle):
     (``DEFAULT_THROTTLE_RATES["user"]`` per signed-in user, ``["anon"]`` per client address as
     ``accounts.request_info.client_ip`` finds it).
 
-    A fixed window counted with one pipelined INCR+EXPIRE: one Redis round trip per request,
+    A fixed window counted with one atomic INCR(+EXPIRE) script: one Redis command per request,
     where DRF's pair costs a GET and a SET (their sliding window keeps a list of timestamps).
     At most twice the rate can pass around a window's edge. Over it: DRF's 429 with
     ``Retry-After`` (seconds to the next window).

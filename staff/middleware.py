@@ -3,14 +3,16 @@ the once-a-day record of who was active (the dashboard's DAU/WAU/MAU and cohorts
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
+from datetime import date
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from staff.impersonation import impersonation_expired, impersonation_state, impersonation_stop, refusal_for
-from staff.services import user_activity_mark
+from staff.services import today, user_activity_mark
 
 API_PREFIXES = ("/api/", "/_allauth/")
 
@@ -45,10 +47,26 @@ class ImpersonationMiddleware:
 
 
 class ActivityMiddleware:
-    """Marks the signed-in user active today (one cache check per request; one insert a day)."""
+    """Marks the signed-in user active today: one insert a day per user, one cache check a day
+    per user and server process (``user_activity_mark``), and nothing on the user's other
+    requests that day in this process (it remembers whom it marked, for up to
+    ``REMEMBERED`` users, the least recently seen forgotten first)."""
+
+    REMEMBERED = 20_000
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self._marked: OrderedDict[int, date] = OrderedDict()
+
+    def _mark(self, user_id: int) -> None:
+        day = today()
+        if self._marked.get(user_id) == day:
+            return
+        user_activity_mark(user_id=user_id, day=day)
+        self._marked[user_id] = day
+        self._marked.move_to_end(user_id)
+        while len(self._marked) > self.REMEMBERED:
+            self._marked.popitem(last=False)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
@@ -59,5 +77,5 @@ class ActivityMiddleware:
             and response.status_code < 400
             and not request.session.get("hijack_history")
         ):
-            user_activity_mark(user_id=user.pk)
+            self._mark(user.pk)
         return response

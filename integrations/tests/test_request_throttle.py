@@ -57,3 +57,40 @@ def test_a_fresh_forwarded_header_per_request_does_not_escape_the_anonymous_rate
     ]
     assert statuses[:60] == [200] * 60
     assert statuses[60:] == [429] * 10
+
+
+def test_each_request_is_one_redis_command_and_the_counter_expires_with_its_window(low_rates, user):
+    """The count is one atomic script (INCR, EXPIRE when new): no counter outlives its window,
+    and a Redis that lost its scripts (restart, SCRIPT FLUSH) is sent the script again."""
+    import redis.connection
+    from django.core.cache import cache
+
+    if time.time() % 60 > 50:  # the fixed window must not turn over during the test
+        time.sleep(60 - time.time() % 60 + 0.1)
+    client = APIClient()
+    client.force_login(user)
+    url = "/api/v1/notifications/unread-count/"
+    client.get(url)  # session and user loaded once
+    sent: list[str] = []
+    original = redis.connection.AbstractConnection.send_command
+
+    def counting(self, *args, **kwargs):
+        sent.append(str(args[0]).upper())
+        return original(self, *args, **kwargs)
+
+    redis.connection.AbstractConnection.send_command = counting
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        redis.connection.AbstractConnection.send_command = original
+    assert sent.count("EVALSHA") == 1
+    assert not {"INCR", "EXPIRE", "SET", "GET"} & set(sent[sent.index("EVALSHA") :])
+
+    redis_client = cache.primary.client.get_client(write=True)
+    (key,) = redis_client.keys(f"*throttle:user:{user.pk}:*")
+    assert int(redis_client.get(key)) == 2
+    assert 0 < redis_client.ttl(key) <= 120
+    redis_client.script_flush()
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    assert int(redis_client.get(key)) == 5
+    _assert_throttled(client.get(url))

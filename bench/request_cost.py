@@ -1,0 +1,318 @@
+"""Where the fixed cost of a signed-in request goes: worker CPU per component, in process.
+
+Calls the project's WSGI handler directly (no test client, no server, no concurrency) with
+``/bench/ping`` without a cookie, the same signed in, and ``/bench/api-ping`` (a DRF view with
+the API's authentication, permission, scope and throttle classes) signed in, and prints the
+CPU milliseconds per request of each middleware (its own work, the layers inside it
+excluded), of the view and of the named steps inside them (the session load, the user load,
+DRF's authentication, permission and throttle checks and the rendering; these are counted
+inside whichever layer first needs them). CPU is this process's (``time.process_time``):
+waiting for PostgreSQL or Redis is not counted, their own CPU is not either.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/relay_bench_social REDIS_URL=redis://127.0.0.1:6379/9 \\
+        .venv/bin/python bench/request_cost.py [--requests 2000] [--profile api]
+
+``--profile NAME`` prints a cProfile of that endpoint instead (``BENCH_SORT``, ``BENCH_ROWS``).
+Needs the bench users of bench/social_generate.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import io
+import os
+import pstats
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.social_settings")
+os.environ["DJANGO_DEBUG"] = "0"
+os.environ["DJANGO_TESTING"] = "0"
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-" + "x" * 60)
+os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1"
+os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
+os.environ["DJANGO_LOG_LEVEL"] = "WARNING"
+os.environ["API_THROTTLE_USER"] = "100000000/min"
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+os.environ.setdefault("BILLING_ENABLED", "0")  # production settings want a Stripe key otherwise
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "3600")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+
+ENDPOINTS = {
+    "bare": ("/bench/ping", False, "trivial JSON, no cookie"),
+    "ping": ("/bench/ping", True, "trivial JSON, signed in"),
+    "api": ("/bench/api-ping", True, "trivial DRF API, signed in"),
+}
+
+# Named steps timed wherever they run: (label, module, qualified name).
+STEPS = [
+    ("session load", "django.contrib.sessions.backends.cached_db", "SessionStore.load"),
+    ("session save", "django.contrib.sessions.backends.cached_db", "SessionStore.save"),
+    ("user load (auth.get_user)", "django.contrib.auth", "get_user"),
+    ("user load (accounts.session_auth.session_user)", "accounts.session_auth", "session_user"),
+    ("DRF: authentication", "rest_framework.views", "APIView.perform_authentication"),
+    ("DRF: permissions", "rest_framework.views", "APIView.check_permissions"),
+    ("DRF: throttles", "rest_framework.views", "APIView.check_throttles"),
+    ("DRF: content negotiation", "rest_framework.views", "APIView.perform_content_negotiation"),
+    ("DRF: finalize + render", "rest_framework.views", "APIView.finalize_response"),
+    (
+        "  of which the user query (ModelBackend.get_user)",
+        "django.contrib.auth.backends",
+        "ModelBackend.get_user",
+    ),
+    (
+        "  of which the session hash check",
+        "django.contrib.auth.base_user",
+        "AbstractBaseUser.get_session_auth_hash",
+    ),
+    (
+        "DB: connection health check (SELECT 1)",
+        "django.db.backends.postgresql.base",
+        "DatabaseWrapper.is_usable",
+    ),
+    ("DB: every query (cursor.execute)", "django.db.backends.utils", "CursorWrapper.execute"),
+    ("Redis: every command", "redis.client", "Redis.execute_command"),
+    ("staff: activity mark", "staff.services", "user_activity_mark"),
+    ("access log line", "logging", "Logger._log"),
+]
+
+cpu = time.process_time_ns
+totals: dict[str, int] = defaultdict(int)
+
+
+def _timed(label: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    depth = [0]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if depth[0]:
+            return func(*args, **kwargs)
+        depth[0] += 1
+        started = cpu()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            totals[label] += cpu() - started
+            depth[0] -= 1
+
+    return wrapper
+
+
+def instrument_steps() -> None:
+    for label, module_name, qualname in STEPS:
+        try:
+            owner: Any = import_module(module_name)
+        except ImportError:  # code that does not have it (an older commit)
+            continue
+        *path, name = qualname.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        setattr(owner, name, _timed(label, getattr(owner, name)))
+    # Functions imported by name into the modules that call them.
+    import accounts.middleware
+    import staff.middleware
+
+    staff.middleware.user_activity_mark = staff.services.user_activity_mark
+    if hasattr(accounts.middleware, "session_user"):
+        accounts.middleware.session_user = sys.modules["accounts.session_auth"].session_user
+
+
+class _CellSetter:
+    """``setattr(holder, "value", x)`` rebinds a closure's cell."""
+
+    cell: Any
+
+    def __init__(self, cell: Any) -> None:
+        object.__setattr__(self, "cell", cell)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.cell.cell_contents = value
+
+
+def instrument_chain(handler: WSGIHandler) -> list[str]:
+    """Times each middleware's whole call (``total:<name>``) by wrapping the layer outside it."""
+    names: list[str] = []
+    layer: Any = handler._middleware_chain  # type: ignore[attr-defined]  # Django's, set by load_middleware
+    outer_owner: Any = handler
+    outer_attr = "_middleware_chain"
+    while True:
+        # convert_exception_to_response wraps each layer (functools.wraps: `__wrapped__`).
+        target = getattr(layer, "__wrapped__", layer)
+        closure = (
+            dict(zip(target.__code__.co_freevars, target.__closure__ or (), strict=True))
+            if hasattr(target, "__code__")
+            else {}
+        )
+        if "get_response" in closure:  # a function middleware (allauth's): its get_response is a cell
+            name = target.__module__.split(".")[0] + "." + target.__qualname__.split(".")[0]
+            names.append(name)
+            setattr(outer_owner, outer_attr, _timed(f"total:{name}", layer))
+            cell = closure["get_response"]
+            inner_layer = cell.cell_contents
+            holder = _CellSetter(cell)
+            outer_owner, outer_attr, layer = holder, "value", inner_layer
+            continue
+        if not hasattr(target, "get_response"):
+            name = "view (resolve, view, response)"
+            names.append(name)
+            setattr(outer_owner, outer_attr, _timed(f"total:{name}", layer))
+            return names
+        name = type(target).__module__.split(".")[0] + "." + type(target).__name__
+        names.append(name)
+        setattr(outer_owner, outer_attr, _timed(f"total:{name}", layer))
+        outer_owner, outer_attr, layer = target, "get_response", target.get_response
+
+
+def environ(path: str, cookie: str | None) -> dict[str, Any]:
+    env = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": path,
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_USER_AGENT": "wrk",
+        "HTTP_ACCEPT": "*/*",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+    if cookie:
+        env["HTTP_COOKIE"] = f"sessionid={cookie}"
+    return env
+
+
+def request(handler: WSGIHandler, path: str, cookie: str | None) -> None:
+    statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+
+    body: Any = handler(environ(path, cookie), start_response)
+    b"".join(body)
+    body.close()
+    if not statuses[0].startswith("200"):
+        sys.exit(f"{path}: {statuses[0]}")
+
+
+def session_cookies(count: int) -> list[str]:
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = []
+    for user in User.objects.filter(handle__startswith="bench").order_by("pk")[:count]:
+        store = store_class()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        keys.append(str(store.session_key))
+    if not keys:
+        sys.exit("No bench users: run bench/social_generate.py first.")
+    return keys
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3, help="every endpoint once per round; medians")
+    parser.add_argument("--clients", type=int, default=16, help="distinct signed-in users, in turn")
+    parser.add_argument("--profile", choices=list(ENDPOINTS), default=None)
+    parser.add_argument("--plain", action="store_true", help="only the uninstrumented figures")
+    args = parser.parse_args()
+
+    cookies = session_cookies(args.clients)
+    handler = WSGIHandler()
+
+    def run(name: str, count: int) -> None:
+        path, signed_in, _ = ENDPOINTS[name]
+        for i in range(count):
+            request(handler, path, cookies[i % len(cookies)] if signed_in else None)
+
+    for name in ENDPOINTS:  # warm up: every session and user row loaded once
+        run(name, 200)
+
+    if args.profile:
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on PostgreSQL or Redis
+        profiler.enable()
+        run(args.profile, args.requests)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+            int(os.environ.get("BENCH_ROWS", "50"))
+        )
+        return
+
+    # Plain cost first (no instrumentation), then the per-component breakdown.
+    plain: dict[str, list[float]] = defaultdict(list)
+    for _ in range(args.rounds):
+        for name in ENDPOINTS:
+            started = cpu()
+            run(name, args.requests)
+            plain[name].append((cpu() - started) / args.requests / 1e6)
+
+    if args.plain:
+        print(" ".join(f"{name}={statistics.median(plain[name]):.3f}" for name in ENDPOINTS))
+        return
+    instrument_steps()
+    layers = instrument_chain(handler)
+    breakdown: dict[str, dict[str, float]] = {}
+    for name in ENDPOINTS:
+        totals.clear()
+        run(name, args.requests)
+        per = {key: value / args.requests / 1e6 for key, value in totals.items()}
+        # A layer's own cost: its whole call minus the next layer's.
+        for index, layer in enumerate(layers):
+            inner = per.get(f"total:{layers[index + 1]}", 0.0) if index + 1 < len(layers) else 0.0
+            per[layer] = per.get(f"total:{layer}", 0.0) - inner
+        breakdown[name] = per
+
+    print(f"requests={args.requests} x rounds={args.rounds}, {args.clients} signed-in users in turn")
+    print("\nWorker CPU ms per request, uninstrumented (median of rounds)")
+    print("| " + " | ".join(ENDPOINTS[n][2] for n in ENDPOINTS) + " |")
+    print("|" + "---|" * len(ENDPOINTS))
+    print("| " + " | ".join(f"{statistics.median(plain[n]):.3f}" for n in ENDPOINTS) + " |")
+    print("\nWorker CPU ms per request by component (instrumented run; steps are inside the layers)")
+    print("| component | " + " | ".join(ENDPOINTS[n][2] for n in ENDPOINTS) + " |")
+    print("|---|" + "---|" * len(ENDPOINTS))
+    for layer in layers:
+        print(f"| {layer} | " + " | ".join(f"{breakdown[n][layer]:.3f}" for n in ENDPOINTS) + " |")
+    first = layers[0]
+    print(
+        "| **whole handler (instrumented)** | "
+        + " | ".join(f"**{breakdown[n][f'total:{first}']:.3f}**" for n in ENDPOINTS)
+        + " |"
+    )
+    for label, _, _ in STEPS:
+        print(
+            f"| step: {label} | "
+            + " | ".join(f"{breakdown[n].get(label, 0.0):.3f}" for n in ENDPOINTS)
+            + " |"
+        )
+
+
+if __name__ == "__main__":
+    main()
