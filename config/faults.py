@@ -6,7 +6,10 @@ requests. For one that dies during a request:
 
 - an idempotent read (GET, HEAD) is run once more on a fresh connection: the user sees the page;
 - anything else, or a read that fails again, answers 503 with ``Retry-After`` (JSON under
-  ``/api/``): the write may or may not have happened, and only the client can decide to retry.
+  ``/api/``): the write may or may not have happened, and only the client can decide to retry;
+- the read that builds a write's answer, once the write has committed, goes through
+  ``read_after_commit``: it is run once more on a fresh connection, since a 503 there would
+  invite the client to repeat a write that stands (a second post for one submit).
 
 ``process_exception`` sees what views (and the rendering of their templates) raise; a fault
 outside a view (a middleware loading the session) reaches ``config.http_errors.server_error``,
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -25,6 +29,20 @@ from config.http_errors import database_unavailable, is_connection_fault
 
 logger = logging.getLogger(__name__)
 _RETRIED = "_relay_db_retried"
+T = TypeVar("T")
+
+
+def read_after_commit(read: Callable[[], T]) -> T:
+    """Runs ``read`` (a read that follows a committed write); on a dropped connection, once more
+    on a fresh one. Inside a transaction the write is not committed yet: the fault goes up."""
+    try:
+        return read()
+    except Exception as exc:
+        if not is_connection_fault(exc) or connection.in_atomic_block:
+            raise
+        logger.warning("Database connection lost reading a committed write's answer; reading again")
+        connection.close()
+        return read()
 
 
 class DatabaseFaultMiddleware:

@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 
 from accounts.tests.factories import UserFactory
+from social.models import Post
 
 
 @contextmanager
@@ -89,3 +90,29 @@ def test_a_session_save_whose_connection_is_killed_answers_503_not_400(client):
     assert fired
     assert response.status_code == 503
     assert response["Retry-After"] == "2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_post_whose_connection_is_killed_after_it_committed_answers_201_and_is_stored_once(client):
+    # The answer is read after the post committed: a 503 there would make the client post twice.
+    user = UserFactory()
+    client.force_login(user)
+    seen_insert, kills = [], []
+
+    def killer(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("INSERT") and "social_post" in sql:
+            seen_insert.append(sql)
+        elif seen_insert and not kills and sql.lstrip().upper().startswith("SELECT") and "social_post" in sql:
+            kills.append(sql)
+            pid = context["connection"].connection.info.backend_pid
+            settings = context["connection"].settings_dict
+            with psycopg.connect(host=settings["HOST"], user=settings["USER"], dbname="postgres") as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(killer):
+        response = client.post("/api/v1/posts/", {"text": "only once"}, content_type="application/json")
+    assert kills
+    assert response.status_code == 201
+    assert response.json()["text"] == "only once"
+    assert Post.objects.filter(author=user, text="only once").count() == 1

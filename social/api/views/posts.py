@@ -14,13 +14,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import request_user
+from config.faults import read_after_commit
 from social import presenters, selectors, services
 from social.api import serializers as s
 from social.api.views._base import POSTS, ListApi, Rows, errors, viewer
 
 
 def _post_answer(request: Request, post_id: int, *, code: int = status.HTTP_200_OK) -> Response:
-    return Response(selectors.post_get_shown(viewer=viewer(request), post_id=post_id), status=code)
+    # After a write has committed: a dropped connection here is read again, not a 503 (config.faults).
+    shown = read_after_commit(lambda: selectors.post_get_shown(viewer=viewer(request), post_id=post_id))
+    return Response(shown, status=code)
 
 
 class PostCreateApi(APIView):
