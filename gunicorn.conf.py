@@ -9,6 +9,9 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# gunicorn's largest request line (its default, 4094, answers a bare HTML 414 before Django can
+# give the API's JSON 400 for a search term over its length limit).
+limit_request_line = 8190
 max_requests = 2000
 max_requests_jitter = 200
 # The request log comes from config.middleware.RequestIdMiddleware (one line, with the request id).

@@ -6,6 +6,10 @@ import json
 
 import pytest
 
+from accounts.tests.factories import UserFactory
+from social.models import Report
+from social.tests.factories import make_post
+
 pytestmark = pytest.mark.django_db
 
 DEEP_JSON = "[" * 1000 + "]" * 1000
@@ -151,3 +155,20 @@ def test_the_schema_documents_400_for_every_operation_and_the_invalid_cursor_404
                 assert page_size["schema"]["maximum"] == 100
             if method in ("post", "put", "patch"):
                 assert "413" in responses and "415" in responses, (method, path)
+
+
+def test_a_form_encoded_body_is_refused_where_the_api_takes_json(user_api_client):
+    # A form cannot say null and turns an empty field into "omitted": `handle=""` would pass as
+    # a report without a handle. Only operations that take files accept multipart.
+    post = make_post(UserFactory())
+    response = user_api_client.post(
+        "/api/v1/reports/", {"reason": "spam", "post_id": post.pk, "handle": ""}, format="multipart"
+    )
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert not Report.objects.exists()
+
+
+def test_a_post_with_images_still_takes_multipart(user_api_client):
+    response = user_api_client.post("/api/v1/posts/", {"text": "from a form"}, format="multipart")
+    assert response.status_code == 201
