@@ -13,7 +13,7 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from config import cache as resilient_cache
 from config import celery as resilient_celery
 from config.celery import app as celery_app
-from config.tests.processes import RedisProcess
+from production_shape.services import RedisProcess
 from social.models import Post, TimelineEntry
 from social.services import follow_create
 

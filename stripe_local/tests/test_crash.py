@@ -11,7 +11,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from config.tests.processes import free_port, standin_call, standin_start
+from production_shape.processes import free_port
+from production_shape.services import standin_call, standin_start
 
 
 def serve(port: int, state: Path, *, webhooks: bool) -> subprocess.Popen:
