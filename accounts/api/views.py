@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +28,7 @@ from accounts.selectors import user_get_for_viewer, user_get_me
 from accounts.services.account import account_delete
 from accounts.services.profile import profile_update
 from config.api import api_error
+from config.api.parsers import MultiPartParser
 from config.api.permissions import HasRequiredScopes
 from config.errors import PermissionDeniedError, RateLimitedError
 from config.scopes import RequiredScopes
@@ -38,7 +39,7 @@ class MeDetailApi(APIView):
 
     # Deleting the account is for the person, never for a key.
     required_scopes = RequiredScopes(read="profile:read", write="profile:write", methods={"DELETE": None})
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]
 
     def _me(self, request: Request) -> Response:
         user = user_get_me(user_id=request_user(request).pk)

@@ -172,3 +172,24 @@ def test_a_form_encoded_body_is_refused_where_the_api_takes_json(user_api_client
 def test_a_post_with_images_still_takes_multipart(user_api_client):
     response = user_api_client.post("/api/v1/posts/", {"text": "from a form"}, format="multipart")
     assert response.status_code == 201
+
+
+def test_a_multipart_body_with_no_form_part_is_refused_not_taken_as_an_empty_change(user_api_client):
+    boundary = "c54b56f8ce1db3bd4a380bef812b1750"
+    body = f"--{boundary}\r\n0--{boundary}--\r\n"
+    response = user_api_client.generic(
+        "PATCH", "/api/v1/me/", body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400
+    assert "no form field" in response.json()["error"]["message"]
+
+
+def test_an_empty_multipart_form_is_an_empty_change(user_api_client):
+    boundary = "b0undary"
+    response = user_api_client.generic(
+        "PATCH",
+        "/api/v1/me/",
+        f"--{boundary}--\r\n",
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 200

@@ -8,12 +8,13 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.auth import request_user
+from config.api.parsers import MultiPartParser
 from config.faults import read_after_commit
 from social import presenters, selectors, services
 from social.api import serializers as s
@@ -28,7 +29,7 @@ def _post_answer(request: Request, post_id: int, *, code: int = status.HTTP_200_
 
 class PostCreateApi(APIView):
     required_scopes = POSTS
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(
         request={
