@@ -50,11 +50,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 
-from accounts.models import User  # noqa: E402
+from bench.sessions import bench_session_keys  # noqa: E402
 
 ENDPOINTS = {
     "bare": ("/bench/ping", False, "trivial JSON, no cookie"),
@@ -219,21 +217,6 @@ def request(handler: WSGIHandler, path: str, cookie: str | None) -> None:
         sys.exit(f"{path}: {statuses[0]}")
 
 
-def session_cookies(count: int) -> list[str]:
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    keys = []
-    for user in User.objects.filter(handle__startswith="bench").order_by("pk")[:count]:
-        store = store_class()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        keys.append(str(store.session_key))
-    if not keys:
-        sys.exit("No bench users: run bench/social_generate.py first.")
-    return keys
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -245,7 +228,7 @@ def main() -> None:
     parser.add_argument("--plain", action="store_true", help="only the uninstrumented figures")
     args = parser.parse_args()
 
-    cookies = session_cookies(args.clients)
+    cookies = bench_session_keys(args.clients)
     handler = WSGIHandler()
 
     def run(name: str, count: int) -> None:

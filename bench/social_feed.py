@@ -52,11 +52,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.sessions.backends.cached_db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from accounts.models import User  # noqa: E402
+from bench.sessions import bench_session_keys  # noqa: E402
 
 DONE_LUA = """
 done = function(summary, latency, requests)
@@ -132,20 +130,6 @@ def html_report(
                 f"{ENDPOINTS[name][1]}: {ratio:.2f} of the home feed API's throughput (median of per-round"
                 f" ratios; target >= 0.50), p95 {median[name]['p95']:.1f} ms (target <= 50)"
             )
-
-
-def sessions(count: int) -> list[str]:
-    keys = []
-    for user in User.objects.filter(handle__startswith="bench").order_by("pk")[:count]:
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        keys.append(str(store.session_key))
-    if not keys:
-        sys.exit("No bench users: run bench/social_generate.py first.")
-    return keys
 
 
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
@@ -270,7 +254,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM social_post")
         posts = cursor.fetchone()[0]
-    keys = sessions(args.clients)
+    keys = bench_session_keys(args.clients)
     script = Path(tempfile.mkdtemp()) / "cookies.lua"
     script.write_text(COOKIES_LUA % ", ".join(f'"{k}"' for k in keys) + DONE_LUA)
     bare_script = script.with_name("bare.lua")
