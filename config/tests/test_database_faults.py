@@ -13,6 +13,16 @@ from accounts.tests.factories import UserFactory
 from social.models import Post
 
 
+def terminate_backend_of(context) -> None:
+    """Terminates the connection running this query, from a second connection (as a DBA would)."""
+    pid = context["connection"].connection.info.backend_pid
+    settings = context["connection"].settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname="postgres"
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
 @contextmanager
 def backend_killed_at_first_query_touching(table: str):
     """Terminates this process's database connection, from another connection, right before the
@@ -22,12 +32,7 @@ def backend_killed_at_first_query_touching(table: str):
     def killer(execute, sql, params, many, context):
         if not fired and table in sql:
             fired.append(sql)
-            pid = context["connection"].connection.info.backend_pid
-            settings = context["connection"].settings_dict
-            with psycopg.connect(
-                host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"], dbname="postgres"
-            ) as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            terminate_backend_of(context)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(killer):
@@ -65,10 +70,7 @@ def test_a_page_whose_connection_is_killed_twice_answers_a_503_page(client):
     def killer(execute, sql, params, many, context):
         if "social_post" in sql and len(kills) < 2:
             kills.append(sql)
-            pid = context["connection"].connection.info.backend_pid
-            settings = context["connection"].settings_dict
-            with psycopg.connect(host=settings["HOST"], user=settings["USER"], dbname="postgres") as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            terminate_backend_of(context)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(killer):
@@ -104,10 +106,7 @@ def test_a_post_whose_connection_is_killed_after_it_committed_answers_201_and_is
             seen_insert.append(sql)
         elif seen_insert and not kills and sql.lstrip().upper().startswith("SELECT") and "social_post" in sql:
             kills.append(sql)
-            pid = context["connection"].connection.info.backend_pid
-            settings = context["connection"].settings_dict
-            with psycopg.connect(host=settings["HOST"], user=settings["USER"], dbname="postgres") as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            terminate_backend_of(context)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(killer):
