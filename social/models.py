@@ -298,8 +298,9 @@ class TimelineEntry(models.Model):
     # The post's author, or the reposter for a repost: lets the feed drop muted people without a join.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    # Only on a very-followed author's own entry for a post that was not pushed to their followers
-    # (social/README.md, "Very-followed authors"): their home feeds merge it in at read time.
+    # Only on a very-followed author's own entry for a post or repost that was not pushed to their
+    # followers (social/README.md, "Very-followed authors"): their home feeds merge it in at read
+    # time. Such entries are never trimmed, so the merge reaches as far back as a reader pages.
     pulled = models.BooleanField(default=False, db_default=False)
 
     class Meta:
@@ -332,10 +333,10 @@ class TimelineEntry(models.Model):
 
 
 class PulledAuthor(models.Model):
-    """An author with more followers than ``FEED_FANOUT_MAX_FOLLOWERS`` when they posted: some of
-    their posts were not pushed to each follower's feed but marked ``TimelineEntry.pulled`` in
-    their own, and home feeds merge those in at read time. Kept while any such post may be read
-    (a handful of rows: the home feed statement scans them all)."""
+    """An author with more followers than ``FEED_FANOUT_MAX_FOLLOWERS`` when they posted or
+    reposted: some of their posts or reposts were not pushed to each follower's feed but marked
+    ``TimelineEntry.pulled`` in their own, and home feeds merge those in at read time. Kept while
+    any such entry may be read (a handful of rows: the home feed statement scans them all)."""
 
     author = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"

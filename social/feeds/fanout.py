@@ -6,10 +6,12 @@ service it runs); they import nothing of ``social.services``, which queues them,
 no import cycle. All are idempotent (unique per owner and post), so a task may retry.
 
 Very-followed authors (more than ``FEED_FANOUT_MAX_FOLLOWERS`` followers) are not pushed: their
-posts are pulled, merged into each follower's feed at read time. Every other author's posts go
-to up to ``FEED_FANOUT_CHUNK_SIZE`` followers at once and to the rest in chunk tasks on the
-``fanout`` queue (config/celery.py), so a big fan-out never holds up other people's tasks for
-longer than one chunk.
+posts and reposts are pulled, merged into each follower's feed at read time from the author's
+own entries marked ``pulled`` (never trimmed, never forgotten by the author's unfollows: they
+are their followers' copy). Every other author's posts and reposts go to up to
+``FEED_FANOUT_CHUNK_SIZE`` followers at once and to the rest in chunk tasks on the ``fanout``
+queue (config/celery.py), so a big fan-out never holds up other people's tasks for longer than
+one chunk.
 """
 
 from __future__ import annotations
@@ -34,10 +36,19 @@ def timeline_entry_add_own(*, post: Post) -> None:
 
 
 def timeline_forget(*, owner_id: int, actor_id: int) -> None:
-    """Drops ``actor``'s posts and reposts (and reposts of their posts) from ``owner``'s feed."""
+    """Drops ``actor``'s posts and reposts (and reposts of their posts) from ``owner``'s feed.
+
+    Keeps the owner's pulled entries: those are what the owner's followers read (a pulled
+    author who unfollows or blocks someone keeps their reposts of that person's posts in their
+    followers' feeds, as pushed copies would stay)."""
     TimelineEntry.objects.filter(
-        Q(actor_id=actor_id) | Q(post__author_id=actor_id), owner_id=owner_id
+        Q(actor_id=actor_id) | Q(post__author_id=actor_id), owner_id=owner_id, pulled=False
     ).delete()
+
+
+def _very_followed(author_id: int) -> bool:
+    threshold = settings.FEED_FANOUT_MAX_FOLLOWERS
+    return _follower_count_capped(followee_id=author_id, cap=threshold + 1) > threshold
 
 
 @dataclass(frozen=True)
@@ -158,11 +169,10 @@ def timeline_fan_out_post(*, post_id: int) -> FanOut:
     own = TimelineEntry.objects.filter(owner_id=post.author_id, post=post, reposter__isnull=True)
     if own.filter(pulled=True).exists():
         return FanOut(pulled=True)
-    threshold = settings.FEED_FANOUT_MAX_FOLLOWERS
     # Once pushed to anyone (a retry, after the author crossed the threshold), it stays pushed:
     # a post is in exactly one of the two paths, so no feed shows it twice.
     pushed = TimelineEntry.objects.filter(post=post).exclude(owner_id=post.author_id).exists()
-    if not pushed and _follower_count_capped(followee_id=post.author_id, cap=threshold + 1) > threshold:
+    if not pushed and _very_followed(post.author_id):
         timeline_pull(post=post)
         return FanOut(pulled=True)
     if post.visibility == Post.Visibility.MENTIONED:
@@ -191,12 +201,43 @@ def timeline_push_post_chunk(*, post_id: int, after: int, upto: int | None) -> i
 
 
 def timeline_fan_out_repost(*, repost_id: int) -> FanOut:
-    """Writes a repost into the reposter's feed and their followers' (not into the author's, nor
-    across a block with the author): at once for a few followers, in chunks beyond
-    (``timeline_push_repost_chunk``). Reposts are always pushed, whoever reposts."""
+    """Sends a repost to the reposter's followers' home feeds (not to the post's author, nor
+    across a block with the author), in three steps:
+
+    1. the reposter's own entry is written, and with it the path, once: pulled when the
+       reposter is followed by more than ``FEED_FANOUT_MAX_FOLLOWERS`` (``PulledAuthor``), so
+       their followers' feeds merge it in when read, as their posts;
+    2. a pulled repost stops there;
+    3. otherwise it is pushed at once to a few followers, in chunks beyond
+       (``timeline_push_repost_chunk``).
+
+    Idempotent: a retry reads the path from the own entry, so a repost is pushed or pulled,
+    never both, whichever side of the threshold the reposter is on by then.
+    """
     repost = Repost.objects.select_related("post").filter(pk=repost_id).first()
     if repost is None:
         return FanOut()
+    if _repost_own_entry(repost=repost).pulled:
+        return FanOut(pulled=True)
+    return _plan(
+        followee_id=repost.user_id,
+        push_all=lambda: timeline_push_repost_chunk(repost_id=repost.pk, after=0, upto=None),
+    )
+
+
+@transaction.atomic
+def _repost_own_entry(*, repost: Repost) -> TimelineEntry:
+    """The reposter's own entry for ``repost``, written on the first run with the path decided
+    then (``pulled`` for a very-followed reposter); later runs read it as it is."""
+    own = TimelineEntry.objects.filter(
+        owner_id=repost.user_id, post_id=repost.post_id, reposter_id=repost.user_id
+    )
+    entry = own.first()
+    if entry is not None:
+        return entry
+    pulled = _very_followed(repost.user_id)
+    if pulled:
+        PulledAuthor.objects.get_or_create(author_id=repost.user_id)
     TimelineEntry.objects.bulk_create(
         [
             TimelineEntry(
@@ -205,14 +246,12 @@ def timeline_fan_out_repost(*, repost_id: int) -> FanOut:
                 reposter_id=repost.user_id,
                 actor_id=repost.user_id,
                 created_at=repost.created_at,
+                pulled=pulled,
             )
         ],
         ignore_conflicts=True,
     )
-    return _plan(
-        followee_id=repost.user_id,
-        push_all=lambda: timeline_push_repost_chunk(repost_id=repost.pk, after=0, upto=None),
-    )
+    return own.get()  # this run's, or a concurrent run's: the first one decided
 
 
 def timeline_push_repost_chunk(*, repost_id: int, after: int, upto: int | None) -> int:
@@ -232,14 +271,18 @@ def timeline_push_repost_chunk(*, repost_id: int, after: int, upto: int | None) 
 
 def timeline_backfill(*, owner_id: int, followee_id: int, limit: int | None = None) -> int:
     """Copies the followee's recent posts the owner may see into the owner's home feed (not
-    those pulled: the feed merges them in when read)."""
+    those pulled: the feed merges them in when read; reposts are not copied)."""
     owner = User.objects.filter(pk=owner_id).first()
     if owner is None:
         return 0
     limit = limit or settings.SOCIAL_TIMELINE_BACKFILL
     posts = (
         Post.objects.filter(visible_posts_q(owner), author_id=followee_id, reply_to__isnull=True)
-        .exclude(pk__in=TimelineEntry.objects.filter(owner_id=followee_id, pulled=True).values("post_id"))
+        .exclude(
+            pk__in=TimelineEntry.objects.filter(
+                owner_id=followee_id, pulled=True, reposter__isnull=True
+            ).values("post_id")
+        )
         .order_by("-created_at")
         .values_list("id", "created_at")[:limit]
     )
@@ -256,14 +299,21 @@ def timeline_trim(*, keep: int | None = None) -> int:
     """Deletes home-feed entries beyond the newest ``keep`` per user; returns how many went.
 
     Feeds are read from the top; older pages are rarely opened, and ``timeline_rebuild``
-    recreates a feed from the follow graph when needed.
+    recreates a feed from the follow graph when needed. Pulled entries are neither trimmed nor
+    counted: they are a very-followed author's posts and reposts as their followers read them,
+    one row each instead of one per follower, so every follower's feed merges them in as far
+    back as it goes (social/README.md, "Very-followed authors").
     """
     keep = keep or settings.SOCIAL_TIMELINE_KEEP
-    ranked = TimelineEntry.objects.annotate(
-        rank=Window(
-            RowNumber(), partition_by=[F("owner_id")], order_by=[F("created_at").desc(), F("id").desc()]
+    ranked = (
+        TimelineEntry.objects.filter(pulled=False)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("owner_id")], order_by=[F("created_at").desc(), F("id").desc()]
+            )
         )
-    ).filter(rank__gt=keep)
+        .filter(rank__gt=keep)
+    )
     deleted, _ = TimelineEntry.objects.filter(
         pk__in=[row["pk"] for row in ranked.values("pk")[:50_000]]
     ).delete()

@@ -63,8 +63,8 @@ def home_feed_page(*, user: User, cursor: KeysetCursor | None = None, size: int 
     """One page of ``user``'s home timeline: their own and followed people's posts and reposts.
 
     Reads the precomputed ``TimelineEntry`` rows (fan-out on write), merged with the pulled
-    posts of the very-followed authors the user follows (``feeds.fanout``: not pushed, read
-    here): on PostgreSQL one prepared statement reads the page's range of the
+    posts and reposts of the very-followed authors the user follows (``feeds.fanout``: not
+    pushed, read here): on PostgreSQL one prepared statement reads the page's range of the
     ``(owner, -created_at, -id)`` index, and of each such author's pulled entries, and, for those
     rows only, the posts with the viewer's flags and images, re-checking visibility, blocks and
     mutes (posts deleted or hidden since, by suspended authors, across a block, no longer
@@ -159,12 +159,14 @@ def _json_object(fields: dict[str, str]) -> str:
 # very-followed authors they follow (each such author's own entries marked ``pulled``, never
 # pushed; read through the partial index ``social_timeline_pulled_page``): all are timeline
 # rows, so their ids share one sequence and one keyset orders them, and the checks below apply
-# to both alike. A post is either pushed or pulled, never both (``feeds.fanout``).
+# to both alike. A post or repost is either pushed or pulled, never both (``feeds.fanout``).
+# Pulled entries are never trimmed, so the merge reaches as far back as any page goes. The
+# viewer's own post shows only as their own entry (``t.actor_id = t.v``): a push never writes
+# anyone else's repost of it to its author, and a merged one is left out here.
 _HOME_SQL = """
 WITH page AS MATERIALIZED (
     SELECT t.*, z.v
-    FROM (SELECT %(v)s::bigint AS v) z
-    CROSS JOIN LATERAL (
+    FROM (SELECT %(v)s::bigint AS v) z, LATERAL (
         (SELECT t.* FROM social_timelineentry t
          WHERE t.owner_id = z.v AND (t.created_at, t.id) {compare} (%(at)s::timestamptz, %(id)s::bigint)
          ORDER BY t.created_at {order}, t.id {order} LIMIT %(n)s::int)
@@ -201,9 +203,9 @@ LEFT JOIN LATERAL (
       AND NOT EXISTS (SELECT 1 FROM social_block bl
                       WHERE (bl.blocker_id = t.v AND bl.blocked_id = p.author_id)
                          OR (bl.blocker_id = p.author_id AND bl.blocked_id = t.v))
-      AND (p.author_id = t.v
-           OR NOT EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = t.v AND m.muted_id = p.author_id
-                          AND COALESCE(m.expires_at, 'infinity') > statement_timestamp()))
+      AND CASE WHEN p.author_id = t.v THEN t.actor_id = t.v
+               ELSE NOT EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = t.v AND m.muted_id = p.author_id
+                                AND COALESCE(m.expires_at, 'infinity') > statement_timestamp()) END
       AND (p.author_id = t.v
            OR (p.visibility = 'public' AND NOT COALESCE(pr.is_private, false))
            OR (p.visibility IN ('public', 'followers')
@@ -303,6 +305,7 @@ def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_Tim
             "created_at",
             "post_id",
             "actor_id",
+            post_author_id=F("post__author_id"),
             reposter_handle=F("reposter__handle"),
             reposter_name=F("reposter__profile__display_name"),
             reposter_active=F("reposter__is_active"),
@@ -320,7 +323,9 @@ def _home_rows_orm(*, user: User, cursor: KeysetCursor, limit: int) -> list[_Tim
         post = posts.get(entry["post_id"])
         item = None
         muted_actor = entry["actor_id"] in muted and entry["actor_id"] != user.pk
-        if post is not None and entry["reposter_active"] is not False and not muted_actor:
+        # Someone else's repost of the viewer's own post (merged from a pulled reposter).
+        own_reposted = entry["post_author_id"] == user.pk and entry["actor_id"] != user.pk
+        if post is not None and entry["reposter_active"] is not False and not (muted_actor or own_reposted):
             reposter = entry["reposter_handle"]
             item = presenters.timeline_item_present(
                 id=entry["id"],
