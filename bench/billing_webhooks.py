@@ -131,7 +131,9 @@ CHILD_ENV = {
     "CELERY_TASK_ALWAYS_EAGER": "0",
     "DATABASE_CONN_MAX_AGE": "600",
     # Production settings refuse the stand-in by name: a real-looking test key pointed at it
-    # (STRIPE_API_HOST), as the production rehearsal does.
+    # (STRIPE_API_HOST, plain HTTP on loopback), allowed only with PRODUCTION_REHEARSAL=1,
+    # as the production rehearsal does (config/settings.py).
+    "PRODUCTION_REHEARSAL": "1",
     "STRIPE_USE_LOCAL": "0",
     "STRIPE_TEST_SECRET_KEY": "sk_test_localstandin000000000000000000",
 }
