@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Upper
 from django.templatetags.static import static
 from django.utils import timezone
 
@@ -165,14 +165,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = ["handle"]
 
     class Meta:
+        # Upper, not Lower: Django's ``iexact`` on PostgreSQL compares ``UPPER(column)``, so only
+        # an index on that expression serves a handle or e-mail lookup (every profile page, every
+        # mention, every sign-in); with Lower each was a scan of the whole table.
         constraints = [
             models.UniqueConstraint(
-                Lower("email"),
+                Upper("email"),
                 name="accounts_user_email_ci_unique",
                 violation_error_message="A user with this e-mail address already exists.",
             ),
             models.UniqueConstraint(
-                Lower("handle"),
+                Upper("handle"),
                 name="accounts_user_handle_ci_unique",
                 violation_error_message="A user with this handle already exists.",
             ),
