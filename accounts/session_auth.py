@@ -33,6 +33,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from config.faults import read_on_fresh_connection_if_lost
 
 
 @dataclass(frozen=True)
@@ -62,14 +63,23 @@ def _user_query() -> _UserQuery | None:
     return _query
 
 
+def _user_row(query: _UserQuery, user_id: Any) -> Any:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(query.sql, [user_id])
+        return cursor.fetchone()
+
+
 def user_by_pk(user_id: Any) -> User | None:
-    """``User._default_manager.get(pk=user_id)`` without building the query; None if missing."""
+    """``User._default_manager.get(pk=user_id)`` without building the query; None if missing.
+
+    This is the first query of a signed-in request, run by a middleware where
+    ``config.faults``' view retry does not reach: a connection that ended after the health check
+    (or unseen by it) would make the request a 503 whatever it was. The read has no effect, so
+    on a lost connection it is run once more on a fresh one (outside a transaction only)."""
     query = _user_query()
     if query is None:
         return User._default_manager.filter(pk=user_id).first()
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(query.sql, [user_id])
-        row = cursor.fetchone()
+    row = read_on_fresh_connection_if_lost(lambda: _user_row(query, user_id), what="the session's user")
     if row is None:
         return None
     if query.converters:

@@ -82,6 +82,16 @@ STEPS = [
         "AbstractBaseUser.get_session_auth_hash",
     ),
     (
+        "DB: connection health check, whole (Django's, or config.postgresql's socket poll)",
+        "django.db.backends.postgresql.base",
+        "DatabaseWrapper.close_if_health_check_failed",
+    ),
+    (
+        "DB: connection health check, whole (Django's, or config.postgresql's socket poll)",
+        "config.postgresql.base",
+        "DatabaseWrapper.close_if_health_check_failed",
+    ),
+    (
         "DB: connection health check (SELECT 1)",
         "django.db.backends.postgresql.base",
         "DatabaseWrapper.is_usable",
@@ -123,7 +133,8 @@ def instrument_steps() -> None:
         *path, name = qualname.split(".")
         for part in path:
             owner = getattr(owner, part)
-        setattr(owner, name, _timed(label, getattr(owner, name)))
+        if name in vars(owner) or not isinstance(owner, type):  # its own, not inherited
+            setattr(owner, name, _timed(label, getattr(owner, name)))
     # Functions imported by name into the modules that call them.
     import accounts.middleware
     import staff.middleware
@@ -289,7 +300,7 @@ def main() -> None:
         + " | ".join(f"**{breakdown[n][f'total:{first}']:.3f}**" for n in ENDPOINTS)
         + " |"
     )
-    for label, _, _ in STEPS:
+    for label in dict.fromkeys(label for label, _, _ in STEPS):
         print(
             f"| step: {label} | "
             + " | ".join(f"{breakdown[n].get(label, 0.0):.3f}" for n in ENDPOINTS)

@@ -1,15 +1,19 @@
 """A database connection lost mid-request is never a bare 500.
 
 PostgreSQL can drop a connection at any moment (restart, failover, ``pg_terminate_backend``,
-an idle timeout on a proxy). ``CONN_HEALTH_CHECKS`` only catches the ones that died *between*
-requests. For one that dies during a request:
+an idle timeout on a proxy). ``CONN_HEALTH_CHECKS`` (``config.postgresql``: free while the
+connection is well) only catches the ones that died *between* requests. For one that dies
+during a request:
 
 - an idempotent read (GET, HEAD) is run once more on a fresh connection: the user sees the page;
 - anything else, or a read that fails again, answers 503 with ``Retry-After`` (JSON under
   ``/api/``): the write may or may not have happened, and only the client can decide to retry;
 - the read that builds a write's answer, once the write has committed, goes through
   ``read_after_commit``: it is run once more on a fresh connection, since a 503 there would
-  invite the client to repeat a write that stands (a second post for one submit).
+  invite the client to repeat a write that stands (a second post for one submit);
+- the user row of a signed-in request, its first query, read by a middleware where no view
+  retry reaches, goes through ``read_on_fresh_connection_if_lost`` (``accounts.session_auth``):
+  a connection that ended after the health check costs that request nothing, whatever its method.
 
 ``process_exception`` sees what views (and the rendering of their templates) raise; a fault
 outside a view (a middleware loading the session) reaches ``config.http_errors.server_error``,
@@ -32,17 +36,24 @@ _RETRIED = "_relay_db_retried"
 T = TypeVar("T")
 
 
-def read_after_commit(read: Callable[[], T]) -> T:
-    """Runs ``read`` (a read that follows a committed write); on a dropped connection, once more
-    on a fresh one. Inside a transaction the write is not committed yet: the fault goes up."""
+def read_on_fresh_connection_if_lost(read: Callable[[], T], *, what: str) -> T:
+    """Runs ``read``, a read with no effect; on a dropped connection, once more on a fresh one.
+    Inside a transaction the connection cannot be replaced (and what ran in it is lost): the
+    fault goes up, to the 503 of this module's middleware or of ``server_error``. ``what`` names the read in the log."""
     try:
         return read()
     except Exception as exc:
         if not is_connection_fault(exc) or connection.in_atomic_block:
             raise
-        logger.warning("Database connection lost reading a committed write's answer; reading again")
+        logger.warning("Database connection lost reading %s; reading again", what)
         connection.close()
         return read()
+
+
+def read_after_commit(read: Callable[[], T]) -> T:
+    """Runs ``read`` (a read that follows a committed write); on a dropped connection, once more
+    on a fresh one. Inside a transaction the write is not committed yet: the fault goes up."""
+    return read_on_fresh_connection_if_lost(read, what="a committed write's answer")
 
 
 class DatabaseFaultMiddleware:

@@ -99,7 +99,7 @@ MIDDLEWARE = [
     "config.middleware.PrivateCacheMiddleware",  # signed-in answers: Cache-Control private, no-store
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, the header built once per process
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.UserSessionsMiddleware",  # allauth's, throttled to once a minute
@@ -136,12 +136,16 @@ TEMPLATES = [
 
 # --- Database ----------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_POSTGRES:
+    # Django's backend, its health check answered by the idle socket unless that shows a trace
+    # of the connection having ended (config/postgresql/base.py): no SELECT 1 per request.
+    DATABASES["default"]["ENGINE"] = "config.postgresql"
     # Persistent connections: a fresh PostgreSQL connection makes the first query ~3x slower.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    # A health check is a "SELECT 1" round trip before the first query of *every* request
-    # (bench/RESULTS.md, Social). Without it a connection that died (database restart) fails
-    # one request per worker, after which Django drops it and the next request reconnects.
+    # A connection that ended between requests (database restart) is replaced before the
+    # request's first query, not failed by it; config.postgresql makes the check free while the
+    # connection is well. Without it such a connection fails one request per worker.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True)
     # psycopg prepares only the statements that ask for it (the home feed's hand-written query,
     # social.selectors): Django's default (None) turns preparing off even on request.
@@ -152,7 +156,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent webhooks on SQLite need a write lock taken up front and a patient timeout.
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 # --- Cache, Redis, Celery ------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -459,7 +462,7 @@ if not DEBUG and not TESTING:
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "integrations.authentication.APIKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "config.api.authentication.SessionAuthentication",  # DRF's; no CSRF work on safe methods
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",

@@ -64,6 +64,17 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
         return {self.name: []} if scope is not None else None
 
 
+class SessionScheme(OpenApiAuthenticationExtension):
+    """drf-spectacular's ``cookieAuth`` for DRF's session authentication, for the project's
+    subclass of it (``config.api.authentication``): the schema names the same scheme."""
+
+    target_class = "config.api.authentication.SessionAuthentication"
+    name = "cookieAuth"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
 class ScopedAutoSchema(AutoSchema):
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)

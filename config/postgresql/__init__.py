@@ -1,0 +1,2 @@
+"""Django's PostgreSQL backend with a connection health check that costs no round trip
+(``config.postgresql.base``)."""
