@@ -38,7 +38,9 @@ def idempotency_lock_try(*, user_id: int, key: str) -> bool:
     return bool(row and row[0])
 
 
-@transaction.atomic
+# No savepoint of its own (two round trips on every keyed write): it always runs inside the
+# request's transaction, and a failed insert must roll all of that back anyway.
+@transaction.atomic(savepoint=False)
 def idempotency_record_store(
     *,
     user_id: int,
