@@ -25,7 +25,9 @@ Simulated users (threads, ``--users``) sign in through the login page, then brow
 explore, profiles), post (the API, as the SPA does), follow, and ``--payers`` of them pay for Team
 through Checkout on the stand-in's hosted page and wait on the success page. A user who gets a
 503 or a connection failure does what a person does: waits (``Retry-After``) and submits the
-same thing again. Meanwhile, on a fixed timeline: PostgreSQL backends of the web are terminated
+same thing again; the API's posts and follows carry an ``Idempotency-Key`` (one per submit, sent
+again on each retry, as the SPA does), so a write that committed before its answer was lost is
+replayed, not done twice (a 409 "in progress" is waited out the same way). Meanwhile, on a fixed timeline: PostgreSQL backends of the web are terminated
 (``pg_terminate_backend``, the drill database and gunicorn's connections only), Redis is stopped
 for ``--redis-outage`` seconds and started again, and the stand-in is SIGKILLed while a payer's
 card form is being submitted, then restarted.

@@ -55,6 +55,25 @@ class Outcomes:
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)  # user -> {paid, ready, session}
 
 
+def idempotency_key() -> str:
+    """A new ``Idempotency-Key`` for one API write: its retries send the same one, so a 503
+    whose write did commit is answered with the stored 201 instead of done twice."""
+    return str(uuid.uuid4())
+
+
+def retryable(response: requests.Response) -> bool:
+    """Whether an API write's answer invites the same request again: 5xx, 429, or 409 while the
+    first try with the same key is still running (``idempotency_key_in_progress``)."""
+    if response.status_code >= 500 or response.status_code == 429:
+        return True
+    if response.status_code != 409:
+        return False
+    try:
+        return response.json()["error"]["code"] == "idempotency_key_in_progress"
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
 # --- A simulated user -----------------------------------------------------------------------------------
 
 
@@ -150,14 +169,19 @@ class SimulatedUser:
         outcome = {"user": self.handle, "acknowledged": False, "gave_up": False}
         self.drill.outcomes.posts[token] = outcome
         deadline = time.monotonic() + 25
+        key = idempotency_key()  # one per submit, sent again on every retry of it
         while True:
             response = self.call(
-                "post", "POST", f"{self.drill.web}/api/v1/posts/", json={"text": f"Drill post {token}"}
+                "post",
+                "POST",
+                f"{self.drill.web}/api/v1/posts/",
+                json={"text": f"Drill post {token}"},
+                headers={"Idempotency-Key": key},
             )
             if response is not None and response.status_code == 201:
                 outcome["acknowledged"] = True
                 return
-            if response is not None and response.status_code < 500 and response.status_code != 429:
+            if response is not None and not retryable(response):
                 outcome["gave_up"] = True  # refused (4xx): counted as an error seen
                 return
             if time.monotonic() > deadline:
@@ -169,12 +193,18 @@ class SimulatedUser:
         others = [h for h in self.drill.handles if h != self.handle]
         target = self.rng.choice(others)
         deadline = time.monotonic() + 25
+        key = idempotency_key()
         while True:
-            response = self.call("follow", "POST", f"{self.drill.web}/api/v1/users/{target}/follow/")
+            response = self.call(
+                "follow",
+                "POST",
+                f"{self.drill.web}/api/v1/users/{target}/follow/",
+                headers={"Idempotency-Key": key},
+            )
             if response is not None and response.status_code < 300:
                 self.drill.outcomes.follows.append((self.handle, target, True))
                 return
-            if (response is not None and response.status_code < 500) or time.monotonic() > deadline:
+            if (response is not None and not retryable(response)) or time.monotonic() > deadline:
                 self.drill.outcomes.follows.append((self.handle, target, False))
                 return
             self.retry_wait(response)

@@ -7,10 +7,16 @@ during a request:
 
 - an idempotent read (GET, HEAD) is run once more on a fresh connection: the user sees the page;
 - anything else, or a read that fails again, answers 503 with ``Retry-After`` (JSON under
-  ``/api/``): the write may or may not have happened, and only the client can decide to retry;
+  ``/api/``): the write may or may not have happened. An API write sent with an
+  ``Idempotency-Key`` (``idempotency.middleware``) runs in one transaction with the record of its
+  answer, so the client retries it with the same key and it is done once: a commit that failed
+  kept nothing, one that succeeded (its acknowledgement lost) is replayed. Without a key, and on
+  the pages, only the client can decide to retry;
 - the read that builds a write's answer, once the write has committed, goes through
   ``read_after_commit``: it is run once more on a fresh connection, since a 503 there would
-  invite the client to repeat a write that stands (a second post for one submit);
+  invite the client to repeat a write that stands (a second post for one submit). Under an
+  idempotency key the write has not committed yet at that point (the key's transaction holds
+  it): the fault goes up, the 503 rolls everything back, and the retry with the key is safe.
 - the user row of a signed-in request, its first query, read by a middleware where no view
   retry reaches, goes through ``read_on_fresh_connection_if_lost`` (``accounts.session_auth``):
   a connection that ended after the health check costs that request nothing, whatever its method.
@@ -67,7 +73,8 @@ class DatabaseFaultMiddleware:
         if not is_connection_fault(exception):
             return None
         if connection.in_atomic_block:
-            # Only inside a test's wrapping transaction (the project does not use
+            # Inside the transaction of a keyed API write (idempotency.middleware, which rolls
+            # it back and closes the connection) or of a test (the project does not use
             # ATOMIC_REQUESTS): the connection cannot be replaced under it.
             return database_unavailable(request)
         connection.close()  # the next query opens a fresh connection

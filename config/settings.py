@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import environ
 from celery.schedules import crontab
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     # Project (platform first: the outbox imports no feature app)
     "config",  # the platform itself (config.apps): start-up hooks, media_to_bucket
     "outbox",
+    "idempotency",  # Idempotency-Key on the API's writes (a platform app, like the outbox)
     "audit",  # the staff audit log (below accounts: every app's admin records into it)
     "accounts",
     "social",
@@ -108,6 +110,10 @@ MIDDLEWARE = [
     "hijack.middleware.HijackUserMiddleware",  # marks an impersonated session (request.user.is_hijacked)
     "staff.middleware.ImpersonationMiddleware",  # what an impersonated session may not do; its time limit
     "staff.middleware.ActivityMiddleware",  # once a day per user: the dashboard's active users
+    # Idempotency-Key on the API's writes: the view and the record of its answer in one
+    # transaction. Inside every middleware that may refuse the request (impersonation, guards,
+    # CSRF), outside the fault middleware, whose 503 for a connection lost in the view it sees.
+    "idempotency.middleware.IdempotencyMiddleware",
     # Innermost, so it sees what views raise: a lost database connection retries a read, else 503.
     "config.faults.DatabaseFaultMiddleware",
 ]
@@ -225,7 +231,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     "social-notification-digests": {"task": "social.tasks.notification_digests_send_due", "schedule": 60.0},
     "staff-daily-figures": {"task": "staff.tasks.daily_figures_update", "schedule": crontab(minute="*/15")},
+    "idempotency-records-expire": {
+        "task": "idempotency.tasks.idempotency_records_expire",
+        "schedule": crontab(minute=25),
+    },
 }
+# Hours an API write's Idempotency-Key is remembered (and its answer replayed); then the key is
+# free again and the hourly beat task deletes the record (idempotency.middleware).
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+if IDEMPOTENCY_KEY_TTL_HOURS < 1:
+    raise ImproperlyConfigured("IDEMPOTENCY_KEY_TTL_HOURS must be at least 1.")
 
 # --- Auth ------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -425,6 +440,10 @@ CSRF_TRUSTED_ORIGINS: list[str] = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", defaul
 CORS_ALLOWED_ORIGINS: list[str] = env.list("DJANGO_CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/(api|_allauth)/.*$"
+# The SPA may send an Idempotency-Key on its writes and read whether an answer was a replay and
+# how long to wait before retrying (503, 409, 429: Retry-After is not a safelisted header).
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key")
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After"]
 # The SPA's origins must also be trusted for CSRF, or its unsafe requests are refused.
 CSRF_TRUSTED_ORIGINS += [o for o in CORS_ALLOWED_ORIGINS if o not in CSRF_TRUSTED_ORIGINS]
 
@@ -515,6 +534,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "idempotency.schema.postprocess_idempotency_key",
     ],
 }
 

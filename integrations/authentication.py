@@ -3,6 +3,10 @@
 Cheap on purpose: the format and checksum are checked without the database, the key is found
 by its public id with one indexed query (joined to its owner), checked with SHA-256 and a
 constant-time comparison. No password hasher runs on this path.
+
+Once per request: the outcome (the owner and key, or the refusal) is kept on the Django request,
+so whoever authenticates the same request again (``idempotency.principal`` before the view,
+then the view) gets it without a second lookup or a second recorded use.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from integrations import keys
 from integrations.models import ApiKey
 from integrations.selectors import api_key_get_for_authentication
 from integrations.services import api_key_record_use
+
+# Where the outcome of authenticating a request is kept (on the Django ``HttpRequest``).
+_OUTCOME = "_relay_api_key_authentication"
 
 
 def _refuse(message: str, code: str) -> exceptions.AuthenticationFailed:
@@ -39,6 +46,21 @@ class APIKeyAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
     def authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
+        django_request = request._request
+        if hasattr(django_request, _OUTCOME):
+            outcome = getattr(django_request, _OUTCOME)
+            if isinstance(outcome, exceptions.AuthenticationFailed):
+                raise outcome
+            return outcome  # what the first call returned
+        try:
+            result = self._authenticate(request)
+        except exceptions.AuthenticationFailed as refusal:
+            setattr(django_request, _OUTCOME, refusal)
+            raise
+        setattr(django_request, _OUTCOME, result)
+        return result
+
+    def _authenticate(self, request: Request) -> tuple[Any, ApiKey] | None:
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None

@@ -80,6 +80,7 @@ def test_beat_runs_every_periodic_task_and_each_one_exists():
         "billing-reconcile",
         "billing-webhook-events-sweep",
         "billing-webhook-invalid-prune",
+        "idempotency-records-expire",
         "integrations-api-key-expiry-warnings",
         "integrations-stripe-customers-backfill",
         "outbox-send-due",
