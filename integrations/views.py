@@ -12,6 +12,7 @@ from __future__ import annotations
 from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -31,6 +32,9 @@ NEW_KEY_SEALING_PURPOSE = "integrations.new-api-key"
 # The redirect follows at once; a key not shown within this many seconds is not shown at all
 # (the user rotates it instead).
 NEW_KEY_MAX_AGE = 600
+# Revoked and expired keys stay listed, so the list grows without bound: it is paged, as the
+# security log is.
+API_KEYS_PAGE_SIZE = 25
 
 
 def _remember_issued(request: HttpRequest, issued: IssuedKey) -> HttpResponse:
@@ -61,7 +65,12 @@ def _render(request: HttpRequest, *, form: ApiKeyCreateForm | None = None, statu
     context = {
         "form": form or ApiKeyCreateForm(is_staff=user.is_staff),
         "grace_choices": GRACE_CHOICES,
-        "api_keys": api_key_list_for_user(user=user),
+        "page": (
+            page := Paginator(api_key_list_for_user(user=user), API_KEYS_PAGE_SIZE).get_page(
+                request.GET.get("page")
+            )
+        ),
+        "api_keys": page.object_list,
         "issued": _take_issued(request) if request.method == "GET" else None,
     }
     return render(request, "integrations/api_keys.html", context, status=status)

@@ -83,6 +83,14 @@ class MeSerializer(ProfileSerializer):
         source="profile.notification_preferences", read_only=True
     )
     email_notifications = serializers.BooleanField(source="profile.email_notifications", read_only=True)
+    notification_email_preferences = NotificationPreferencesField(
+        source="profile.notification_email_preferences",
+        read_only=True,
+        help_text=(
+            "Per kind, whether its notifications also come by e-mail (the settings page's e-mail "
+            "switches). An e-mail is sent only when the kind and `email_notifications` are on too."
+        ),
+    )
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
@@ -104,6 +112,15 @@ class MeUpdateInputSerializer(serializers.Serializer):
     )
     notification_preferences = NotificationPreferencesField(required=False)
     email_notifications = serializers.BooleanField(required=False)
+    # Types only: asking for a kind's e-mails while that kind is switched off is refused by
+    # profile_update, the page's service (400, code `email_without_notification`).
+    notification_email_preferences = NotificationPreferencesField(
+        required=False,
+        help_text=(
+            "Kinds whose e-mails to switch on or off, merged into the saved ones. `true` for a kind "
+            "whose notifications are off (saved, or in the same request) is refused."
+        ),
+    )
     avatar = serializers.FileField(
         required=False, allow_null=True, help_text="A JPEG, PNG, WebP or GIF image of at most 5 MB."
     )

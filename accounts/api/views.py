@@ -59,7 +59,9 @@ class MeDetailApi(APIView):
         summary="Change your profile",
         description=(
             "Scope: `profile:write`. Send only the fields to change. JSON, or multipart/form-data "
-            "to upload an avatar (stored at 400x400 and 96x96, metadata stripped)."
+            "to upload an avatar (stored at 400x400 and 96x96, metadata stripped). The notification "
+            "settings (`notification_preferences`, `email_notifications`, "
+            "`notification_email_preferences`) follow the settings page's rules."
         ),
         request={
             "application/json": MeUpdateInputSerializer,
@@ -67,7 +69,11 @@ class MeDetailApi(APIView):
         },
         responses={
             200: MeSerializer,
-            400: api_error("Invalid input or image (code `invalid` or `invalid_image`)."),
+            400: api_error(
+                "Invalid input or image (code `invalid` or `invalid_image`), or e-mails asked for a "
+                "notification kind that is switched off (code `email_without_notification`, "
+                "`fields.notification_email_preferences`)."
+            ),
             401: api_error("Not signed in."),
             403: api_error("Missing scope."),
         },
