@@ -130,8 +130,6 @@ TEMPLATES = [
             ],
             # Presentational filters (relative times) usable in every template without {% load %}.
             "builtins": ["config.templatetags.ui"],
-            # {% load static %}: Django's, with each {% static %} URL remembered per process.
-            "libraries": {"static": "config.templatetags.cached_static"},
         },
     },
 ]
