@@ -12,7 +12,10 @@ waiting for PostgreSQL or Redis is not counted, their own CPU is not either.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/relay_bench_social REDIS_URL=redis://127.0.0.1:6379/9 \\
         .venv/bin/python bench/request_cost.py [--requests 2000] [--profile api]
 
-``--profile NAME`` prints a cProfile of that endpoint instead (``BENCH_SORT``, ``BENCH_ROWS``).
+``--endpoints`` picks what to measure (default: the three trivial ones); ``feed``, ``home_html``
+and ``profile_html`` are the home-feed API and the HTML pages of bench/social_feed.py (issue 16),
+the profile being its busy author's. ``--profile NAME`` prints a cProfile of that endpoint
+instead (``BENCH_SORT``, ``BENCH_ROWS``).
 Needs the bench users of bench/social_generate.py.
 """
 
@@ -58,7 +61,13 @@ ENDPOINTS = {
     "bare": ("/bench/ping", False, "trivial JSON, no cookie"),
     "ping": ("/bench/ping", True, "trivial JSON, signed in"),
     "api": ("/bench/api-ping", True, "trivial DRF API, signed in"),
+    # The pages of issue 16 beside the API they are compared with (bench/social_feed.py's);
+    # "{profile}" is bench/social_feed.py's busy author.
+    "feed": ("/api/v1/feeds/home/", True, "home feed API, 20"),
+    "home_html": ("/", True, "home page HTML, 20"),
+    "profile_html": ("/@{profile}", True, "profile page HTML, 20"),
 }
+DEFAULT_ENDPOINTS = ("bare", "ping", "api")
 
 # Named steps timed wherever they run: (label, module, qualified name).
 STEPS = [
@@ -215,17 +224,34 @@ def environ(path: str, cookie: str | None) -> dict[str, Any]:
     return env
 
 
-def request(handler: WSGIHandler, path: str, cookie: str | None) -> None:
+def request(handler: WSGIHandler, path: str, cookie: str | None) -> bytes:
     statuses: list[str] = []
 
     def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
         statuses.append(status)
 
     body: Any = handler(environ(path, cookie), start_response)
-    b"".join(body)
+    content = b"".join(body)
     body.close()
     if not statuses[0].startswith("200"):
         sys.exit(f"{path}: {statuses[0]}")
+    return content
+
+
+def endpoint_paths(names: list[str]) -> dict[str, str]:
+    """Each endpoint's path, the profile page being bench/social_feed.py's busy author's."""
+    paths = {name: ENDPOINTS[name][0] for name in names}
+    if "profile_html" in paths:
+        from bench.social_feed import busy_author  # its django.setup() is a no-op by now
+
+        paths["profile_html"] = paths["profile_html"].format(profile=busy_author())
+    return paths
+
+
+def full_page_check(handler: WSGIHandler, name: str, path: str, cookie: str) -> None:
+    """An HTML page measured must be a full one (20 posts), as bench/social_feed.py checks."""
+    if name.endswith("_html") and request(handler, path, cookie).count(b'<article class="post') < 20:
+        sys.exit(f"{path} shows fewer than 20 posts: is the bench data loaded?")
 
 
 def main() -> None:
@@ -235,20 +261,24 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3, help="every endpoint once per round; medians")
     parser.add_argument("--clients", type=int, default=16, help="distinct signed-in users, in turn")
+    parser.add_argument("--endpoints", nargs="+", choices=list(ENDPOINTS), default=list(DEFAULT_ENDPOINTS))
     parser.add_argument("--profile", choices=list(ENDPOINTS), default=None)
     parser.add_argument("--plain", action="store_true", help="only the uninstrumented figures")
     args = parser.parse_args()
 
+    names: list[str] = list(dict.fromkeys([*args.endpoints, *([args.profile] if args.profile else [])]))
     cookies = bench_session_keys(args.clients)
     handler = WSGIHandler()
+    paths = endpoint_paths(names)
 
     def run(name: str, count: int) -> None:
-        path, signed_in, _ = ENDPOINTS[name]
+        path, signed_in = paths[name], ENDPOINTS[name][1]
         for i in range(count):
             request(handler, path, cookies[i % len(cookies)] if signed_in else None)
 
-    for name in ENDPOINTS:  # warm up: every session and user row loaded once
+    for name in names:  # warm up: every session and user row loaded once
         run(name, 200)
+        full_page_check(handler, name, paths[name], cookies[0])
 
     if args.profile:
         profiler = cProfile.Profile(time.process_time)  # CPU, not waiting on PostgreSQL or Redis
@@ -263,18 +293,18 @@ def main() -> None:
     # Plain cost first (no instrumentation), then the per-component breakdown.
     plain: dict[str, list[float]] = defaultdict(list)
     for _ in range(args.rounds):
-        for name in ENDPOINTS:
+        for name in names:
             started = cpu()
             run(name, args.requests)
             plain[name].append((cpu() - started) / args.requests / 1e6)
 
     if args.plain:
-        print(" ".join(f"{name}={statistics.median(plain[name]):.3f}" for name in ENDPOINTS))
+        print(" ".join(f"{name}={statistics.median(plain[name]):.3f}" for name in names))
         return
     instrument_steps()
     layers = instrument_chain(handler)
     breakdown: dict[str, dict[str, float]] = {}
-    for name in ENDPOINTS:
+    for name in names:
         totals.clear()
         run(name, args.requests)
         per = {key: value / args.requests / 1e6 for key, value in totals.items()}
@@ -286,26 +316,22 @@ def main() -> None:
 
     print(f"requests={args.requests} x rounds={args.rounds}, {args.clients} signed-in users in turn")
     print("\nWorker CPU ms per request, uninstrumented (median of rounds)")
-    print("| " + " | ".join(ENDPOINTS[n][2] for n in ENDPOINTS) + " |")
-    print("|" + "---|" * len(ENDPOINTS))
-    print("| " + " | ".join(f"{statistics.median(plain[n]):.3f}" for n in ENDPOINTS) + " |")
+    print("| " + " | ".join(ENDPOINTS[n][2] for n in names) + " |")
+    print("|" + "---|" * len(names))
+    print("| " + " | ".join(f"{statistics.median(plain[n]):.3f}" for n in names) + " |")
     print("\nWorker CPU ms per request by component (instrumented run; steps are inside the layers)")
-    print("| component | " + " | ".join(ENDPOINTS[n][2] for n in ENDPOINTS) + " |")
-    print("|---|" + "---|" * len(ENDPOINTS))
+    print("| component | " + " | ".join(ENDPOINTS[n][2] for n in names) + " |")
+    print("|---|" + "---|" * len(names))
     for layer in layers:
-        print(f"| {layer} | " + " | ".join(f"{breakdown[n][layer]:.3f}" for n in ENDPOINTS) + " |")
+        print(f"| {layer} | " + " | ".join(f"{breakdown[n][layer]:.3f}" for n in names) + " |")
     first = layers[0]
     print(
         "| **whole handler (instrumented)** | "
-        + " | ".join(f"**{breakdown[n][f'total:{first}']:.3f}**" for n in ENDPOINTS)
+        + " | ".join(f"**{breakdown[n][f'total:{first}']:.3f}**" for n in names)
         + " |"
     )
     for label in dict.fromkeys(label for label, _, _ in STEPS):
-        print(
-            f"| step: {label} | "
-            + " | ".join(f"{breakdown[n].get(label, 0.0):.3f}" for n in ENDPOINTS)
-            + " |"
-        )
+        print(f"| step: {label} | " + " | ".join(f"{breakdown[n].get(label, 0.0):.3f}" for n in names) + " |")
 
 
 if __name__ == "__main__":

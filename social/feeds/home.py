@@ -45,14 +45,18 @@ class TimelinePage:
 
     def items(self) -> list[dict[str, Any]]:
         """The items as dicts, with datetimes (for templates)."""
-        items = [json.loads(item) for item in self.items_json]
-        for item in items:
-            item["created_at"] = datetime.fromisoformat(item["created_at"])
-            post = item["post"]
-            post["created_at"] = datetime.fromisoformat(post["created_at"])
-            if post["edited_at"]:
-                post["edited_at"] = datetime.fromisoformat(post["edited_at"])
-        return items
+        return [item_from_json(item) for item in self.items_json]
+
+
+def item_from_json(item_json: str) -> dict[str, Any]:
+    """A timeline item PostgreSQL wrote as JSON, as the dict pages render (datetimes parsed)."""
+    item: dict[str, Any] = json.loads(item_json)
+    item["created_at"] = datetime.fromisoformat(item["created_at"])
+    post = item["post"]
+    post["created_at"] = datetime.fromisoformat(post["created_at"])
+    if post["edited_at"]:
+        post["edited_at"] = datetime.fromisoformat(post["edited_at"])
+    return item
 
 
 # (entry id, entry created_at in microseconds, item JSON or None when the viewer may not see it)
@@ -91,7 +95,7 @@ def home_feed_page(*, user: User, cursor: KeysetCursor | None = None, size: int 
     return TimelinePage(items_json=items, next=older if more else None, previous=newer if started else None)
 
 
-def _iso(column: str) -> str:
+def iso_sql(column: str) -> str:
     """SQL for a timestamp as the API writes it (DRF: ISO 8601 in UTC with a "Z", no fraction
     when there are no microseconds); NULL stays NULL."""
     return (
@@ -118,8 +122,8 @@ POST_SQL: dict[str, str] = {
     "reply_to_id": "p.reply_to_id",
     "root_id": "p.root_id",
     "is_pinned": "p.is_pinned",
-    "created_at": _iso("p.created_at"),
-    "edited_at": _iso("p.edited_at"),
+    "created_at": iso_sql("p.created_at"),
+    "edited_at": iso_sql("p.edited_at"),
     "like_count": "p.like_count",
     "reply_count": "p.reply_count",
     "repost_count": "p.repost_count",
@@ -137,7 +141,7 @@ POST_SQL: dict[str, str] = {
 # and the reposter ``ru``/``rpr``.
 ITEM_SQL: dict[str, str] = {
     "id": "t.id",
-    "created_at": _iso("t.created_at"),
+    "created_at": iso_sql("t.created_at"),
     "reposted_by": (
         "CASE WHEN t.reposter_id IS NULL THEN NULL ELSE json_build_object("
         "'handle', ru.handle, 'display_name', COALESCE(NULLIF(rpr.display_name, ''), ru.handle)) END"
@@ -146,7 +150,7 @@ ITEM_SQL: dict[str, str] = {
 }
 
 
-def _json_object(fields: dict[str, str]) -> str:
+def json_object_sql(fields: dict[str, str]) -> str:
     return "json_build_object(" + ", ".join(f"'{key}', {expr}" for key, expr in fields.items()) + ")"
 
 
@@ -221,7 +225,7 @@ ORDER BY t.created_at {order}, t.id {order}
 _HOME_SQL_OLDER, _HOME_SQL_NEWER = (
     " ".join(
         _HOME_SQL.format(
-            compare=compare, order=order, item=_json_object(ITEM_SQL), post=_json_object(POST_SQL)
+            compare=compare, order=order, item=json_object_sql(ITEM_SQL), post=json_object_sql(POST_SQL)
         ).split()
     )
     for compare, order in (("<", "DESC"), (">", "ASC"))
@@ -245,7 +249,7 @@ class _LoggedCursor(psycopg.Cursor[Any]):
         return super().execute(query, params, prepare=False)
 
 
-def _prepared_cursor() -> Any:
+def prepared_cursor() -> Any:
     """A Django cursor over a ``_PreparingCursor`` (over a ``_LoggedCursor`` while Django logs
     queries: DEBUG, tests' query counts).
 
@@ -270,7 +274,7 @@ def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> 
         "m": presenters.media_sql_prefix(),
         "da": presenters.default_avatar_url(),
     }
-    with _prepared_cursor() as db:
+    with prepared_cursor() as db:
         db.execute(_HOME_SQL_NEWER if cursor.newer else _HOME_SQL_OLDER, params)
         rows: list[_TimelineRow] = db.fetchall()
     if not media_is_remote():

@@ -1,5 +1,6 @@
 """``{% post_card p reposted_by=... item_id=... depth=... %}``: a post's card (social.cards),
-with what the page's cards share computed once per render."""
+with what the page's cards share computed once per render; ``{% post_cards items %}``: a feed
+page's items, all in one render."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, cast
 from django import template
 from django.utils.safestring import SafeString
 
-from social.cards import CardPage, card_page, post_card_render
+from social.cards import CardPage, card_page, post_card_render, post_cards_render
 
 register = template.Library()
 
@@ -40,3 +41,8 @@ def post_card(
     depth: int | None = None,
 ) -> SafeString:
     return post_card_render(_page(context), p, reposted_by=reposted_by, item_id=item_id, depth=depth)
+
+
+@register.simple_tag(takes_context=True)
+def post_cards(context: template.Context, items: list[dict[str, Any]]) -> SafeString:
+    return post_cards_render(_page(context), items)

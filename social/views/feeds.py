@@ -19,6 +19,7 @@ from config.api import KeysetCursor
 from config.errors import ApplicationError, NotFoundError
 from social import presenters, selectors, services
 from social.feeds.home import home_feed_page
+from social.feeds.profile import profile_header_get, profile_posts_page
 from social.forms import PostForm
 from social.views._common import feed, not_found, page_of, render_feed, viewer
 
@@ -151,22 +152,27 @@ def bookmarks(request: HttpRequest) -> HttpResponse:
 
 
 def profile(request: HttpRequest, handle: str) -> HttpResponse:
+    """A profile: its card, counts and relationship in one query, its posts and pinned post in
+    another (``social.feeds.profile``), after the owner's row."""
     me = viewer(request)
     try:
-        owner = selectors.user_get_visible(viewer=me, handle=handle)
+        cursor = KeysetCursor.parse(request.GET.get("cursor"))
+        owner = selectors.user_get_by_handle(handle=handle)
+        header = profile_header_get(viewer=me, owner=owner)
+        page = profile_posts_page(viewer=me, owner=owner, cursor=cursor) if header.can_see_posts else None
     except NotFoundError as exc:
         raise not_found(exc) from exc
-    can_see = selectors.profile_posts_visible(viewer=me, owner=owner)
     context = {
         "profile_user": owner,
-        "can_see_posts": can_see,
-        "relationship": selectors.relationship_get(viewer=me, other=owner),
-        "pinned": selectors.post_get_pinned(viewer=me, owner=owner) if can_see else None,
+        "can_see_posts": header.can_see_posts,
+        "relationship": header.relationship,
+        "pinned": page.pinned() if page else None,
         "is_me": me is not None and me.pk == owner.pk,
-        "counts": selectors.profile_counts_get(owner=owner),
+        "counts": header.counts,
     }
-    return feed(
-        request, "social/profile.html", selectors.post_list_for_profile(viewer=me, owner=owner), context
+    next_url = f"?cursor={page.next.encode()}" if page and page.next else None
+    return render_feed(
+        request, "social/profile.html", context, items=page.items() if page else [], next_url=next_url
     )
 
 
