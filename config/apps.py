@@ -11,6 +11,10 @@ class PlatformConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self) -> None:
-        from config.api.fields import refuse_non_string_text  # needs the app registry (DRF)
+        from config.api.fields import (  # needs the app registry (DRF)
+            refuse_non_string_text,
+            refuse_over_long_raw_text,
+        )
 
         refuse_non_string_text()
+        refuse_over_long_raw_text()

@@ -7,16 +7,22 @@
   input, e.g. a NUL in the address: ``config.guards``), 401, 403, 429, 503 (the database
   dropped the connection: ``config.faults``); 404 where the path names an object or the list is
   paginated (a tampered cursor); 413 and 415 where the operation takes a body.
+
+It also gives every request text field that DRF trims and refuses when blank a ``pattern``
+saying "holds a character that is not whitespace" (``not_only_whitespace()``): ``minLength: 1``
+alone admits ``"\\u000b"``, which DRF strips to nothing and refuses.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from rest_framework import serializers
 
 from config.api import ApiErrorSerializer
 from config.scopes import RequiredScopes
@@ -34,6 +40,42 @@ BODY_RESPONSES = {
     "413": "The request body is over the upload limit.",
     "415": "The body's media type or charset is not supported.",
 }
+
+
+@functools.cache
+def not_only_whitespace() -> str:
+    """An ECMAScript (and Python) regex that finds a character ``str.strip()`` would keep.
+
+    DRF trims with ``str.strip()``, which removes exactly the characters for which
+    ``str.isspace()`` is true, so the class is built from that set over all of Unicode. Not
+    ``\\s``: ECMAScript's differs (it adds U+FEFF and lacks U+001C-U+001F and U+0085). Written
+    with ``\\uXXXX`` escapes (every such character is in the BMP) so the schema stays ASCII.
+    """
+    spaces = [code for code in range(0x110000) if chr(code).isspace()]
+    ranges: list[tuple[int, int]] = []
+    for code in spaces:
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    parts = (f"\\u{low:04x}" if low == high else f"\\u{low:04x}-\\u{high:04x}" for low, high in ranges)
+    return f"[^{''.join(parts)}]"
+
+
+def _is_trimmed_non_blank_text(field: Any) -> bool:
+    """A text field whose whitespace-only value the server strips to blank and refuses.
+
+    E-mail and URL fields have a ``format`` (which already refuses whitespace) and choice
+    fields are not ``CharField``s: they are left as they are (``_insert_field_validators``
+    checks the format on the schema).
+    """
+    return (
+        isinstance(field, serializers.CharField)
+        and not isinstance(field, (serializers.EmailField, serializers.URLField))
+        and field.trim_whitespace
+        and not field.allow_blank
+        and not field.read_only
+    )
 
 
 def needed_scope(view: Any, method: str) -> tuple[bool, str | None]:
@@ -76,6 +118,39 @@ class SessionScheme(OpenApiAuthenticationExtension):
 
 
 class ScopedAutoSchema(AutoSchema):
+    # The direction ("request" or "response") of the serializer being mapped: drf-spectacular
+    # does not pass it to ``_insert_field_validators``, and the whitespace rule is for input only
+    # (output text may be anything the presenters return).
+    _direction: str | None = None
+
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        outer, self._direction = self._direction, direction
+        try:
+            return super()._map_basic_serializer(serializer, direction)
+        finally:
+            self._direction = outer
+
+    def _map_serializer_field(self, field: Any, direction: str, bypass_extensions: bool = False) -> Any:
+        outer, self._direction = self._direction, direction
+        try:
+            return super()._map_serializer_field(field, direction, bypass_extensions)
+        finally:
+            self._direction = outer
+
+    def _insert_field_validators(self, field: Any, schema: dict[str, Any]) -> None:
+        super()._insert_field_validators(field, schema)
+        if self._direction != "request" or not _is_trimmed_non_blank_text(field):
+            return
+        if schema.get("type") != "string" or "format" in schema or "enum" in schema:
+            return  # an override to another type, or a format/enum that already says more
+        rule = not_only_whitespace()
+        own = schema.pop("pattern", None)
+        if own is None:
+            schema["pattern"] = rule
+        else:
+            # A RegexField keeps its own pattern: both must hold, and OpenAPI has one `pattern`.
+            schema["allOf"] = [{"pattern": own}, {"pattern": rule}]
+
     def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
         operation = super().get_operation(*args, **kwargs)
         if operation is None:

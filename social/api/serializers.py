@@ -70,7 +70,9 @@ class ReportInputSerializer(serializers.Serializer):
 
 
 class SearchInputSerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=200, trim_whitespace=True)
+    q = serializers.CharField(
+        max_length=200, trim_whitespace=True, help_text="What to look for (1-200 characters)."
+    )
 
 
 # --- Output --------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,12 +13,9 @@ from social import presenters, selectors
 from social.api import serializers as s
 from social.api.views._base import POSTS, HandlePagination, ListApi, NamePagination, Rows, errors, viewer
 
-_Q = OpenApiParameter(
-    "q",
-    {"type": "string", "minLength": 1, "maxLength": 200},
-    required=True,
-    description="What to look for (1-200 characters).",
-)
+# The query parameters are documented from the serializer that parses them, so the schema says
+# what it checks (the length, and more than whitespace: config.api.schema).
+_Q = s.SearchInputSerializer
 
 
 def _query(request: Request) -> str:
