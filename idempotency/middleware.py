@@ -23,7 +23,9 @@ a POST, PUT, PATCH or DELETE under ``/api/v1/``, the client may simply send it a
 - keys belong to the authenticated user (session or API key: an API key's owner); an
   anonymous request's key is checked for its form and otherwise ignored (no write under
   ``/api/v1/`` accepts anonymous callers);
-- a malformed key: 400 ``invalid_idempotency_key``.
+- a malformed key: 400 ``invalid_idempotency_key``;
+- a request no route takes (an unknown path, a method its view does not have) is not keyed: it
+  gets the 404 or 405 it would get without the header, whatever the key held before.
 
 Placed right before ``config.faults.DatabaseFaultMiddleware``: it sees the view's final answer,
 and that middleware's 503 for a connection lost inside the view.
@@ -41,6 +43,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from config.http_errors import database_unavailable, error_response, is_connection_fault
@@ -71,6 +74,8 @@ class IdempotencyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = request.headers.get(HEADER)
         if key is None or request.method not in METHODS or not request.path.startswith(PREFIX):
+            return self.get_response(request)
+        if not _route_takes(request):
             return self.get_response(request)
         if not KEY_PATTERN.fullmatch(key):
             return error_response(
@@ -133,6 +138,20 @@ class IdempotencyMiddleware:
                 transaction.set_rollback(True)
                 return _in_progress(request)
         return response
+
+
+def _route_takes(request: HttpRequest) -> bool:
+    """Whether a view answers this path and method: a 404 or 405 is not the write the key stands
+    for, so it neither replays, nor is refused as a reuse, nor takes the key."""
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return False
+    view_class = getattr(match.func, "cls", None) or getattr(match.func, "view_class", None)
+    if view_class is None:
+        return True  # a function view: it says itself what it takes
+    method = (request.method or "").lower()
+    return method in view_class.http_method_names and hasattr(view_class, method)
 
 
 def _ttl() -> timedelta:

@@ -147,11 +147,11 @@ def test_the_schema_documents_400_for_every_operation_and_the_invalid_cursor_404
         for method, operation in operations.items():
             responses = operation["responses"]
             assert "400" in responses and "503" in responses, (method, path)
-            names = {p["name"] for p in operation.get("parameters", [])}
+            names = {p.get("name") for p in operation.get("parameters", [])}
             if "cursor" in names:
                 assert "404" in responses, (method, path)
             if "page_size" in names:
-                page_size = next(p for p in operation["parameters"] if p["name"] == "page_size")
+                page_size = next(p for p in operation["parameters"] if p.get("name") == "page_size")
                 assert page_size["schema"]["maximum"] == 100
             if method in ("post", "put", "patch"):
                 assert "413" in responses and "415" in responses, (method, path)

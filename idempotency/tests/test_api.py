@@ -93,7 +93,8 @@ def test_a_delete_replayed_answers_204_again_not_404(user):
     [
         ("post", "/api/v1/posts/", {"text": "another text"}),  # another body
         ("post", "/api/v1/posts/?x=1", {"text": "first"}),  # another path (its query)
-        ("patch", "/api/v1/posts/", {"text": "first"}),  # another method
+        # another method (on a route that takes it: a method no route takes is a 405, below)
+        ("patch", "/api/v1/me/", {"bio": "first"}),
     ],
 )
 def test_a_key_reused_for_another_request_is_422_and_does_nothing(user, method, path, body):
@@ -264,3 +265,24 @@ def test_an_upload_is_keyed_whether_it_fits_in_memory_or_not(user, settings, mem
     assert replay["Idempotent-Replayed"] == "true"
     assert replay.json() == first.json()
     assert Post.objects.filter(author=user, text="pics").count() == 1
+
+
+def test_a_method_or_path_no_route_takes_is_answered_as_without_a_key(user):
+    """A 405 or 404 is not the write the key stands for: it is neither refused as a reuse of the
+    key, nor replayed, nor does it take the key from the write that follows."""
+    client, key = signed_in(user), new_key()
+    first = client.post("/api/v1/posts/", {"text": "keyed"}, format="json", **keyed(key))
+    assert first.status_code == 201
+
+    wrong_method = client.put("/api/v1/posts/", {"text": "keyed"}, format="json", **keyed(key))
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["error"]["code"] != "idempotency_key_reused"
+    no_route = client.post("/api/v1/no-such-route/", {}, format="json", **keyed(key))
+    assert no_route.status_code == 404
+
+    fresh = new_key()
+    assert client.put("/api/v1/posts/", {}, format="json", **keyed(fresh)).status_code == 405
+    taken = client.post("/api/v1/posts/", {"text": "after a 405"}, format="json", **keyed(fresh))
+    assert taken.status_code == 201
+    assert "Idempotent-Replayed" not in taken
+    assert IdempotencyRecord.objects.filter(user=user).count() == 2
