@@ -8,8 +8,44 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
+from config.testing.database_template import clone_test_database, has_test_database
 
 pytest_plugins = ["stripe_local.pytest_plugin", "outbox.pytest_plugin"]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's database set-up, with each new test database a copy of one migrated
+    template (config/testing/database_template.py) rather than migrated on its own. A reused
+    database (``--reuse-db`` without ``--create-db``) is kept as it is and brought up to date."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+    with django_db_blocker.unblock():
+        if django_db_createdb or not django_db_keepdb or not has_test_database():
+            clone_test_database(verbosity=verbosity)
+        # keepdb: the copy (or the reused database) exists, so Django only runs the migrations
+        # it lacks (none, for a fresh copy).
+        db_cfg = setup_databases(
+            verbosity=verbosity,
+            interactive=False,
+            keepdb=True,
+            aliases=aliases,
+            serialized_aliases=serialized_aliases,
+        )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
 
 
 @pytest.fixture(autouse=True)
