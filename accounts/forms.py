@@ -98,7 +98,11 @@ class NotificationPreferencesForm(forms.Form):
         initial: dict[str, Any] = {kind: profile.wants_notification(kind) for kind in NOTIFICATION_KINDS}
         initial["email_notifications"] = profile.email_notifications
         for kind in NOTIFICATION_KINDS:
-            initial[f"email_{kind}"] = bool(profile.notification_email_preferences.get(kind, True))
+            # A kind switched off sends no e-mail, so its box starts unticked: ticked, saving the
+            # page as shown would ask for e-mails without the notification, which is refused.
+            initial[f"email_{kind}"] = profile.wants_notification(kind) and bool(
+                profile.notification_email_preferences.get(kind, True)
+            )
         return initial
 
     def preferences(self) -> dict[str, bool]:

@@ -3,5 +3,5 @@
 from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.social_urls"
-# No collectstatic for a benchmark: plain static URLs instead of the manifest.
-STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# No collectstatic for a benchmark: plain static URLs (remembered, as in production) instead of the manifest.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "config.static_storage.CachedStaticFilesStorage"}}  # noqa: F405

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from billing.entitlements import entitlements_get_for_user
 from billing.selectors import (
     customer_get_for_user,
     grace_period_end_get,
-    invoice_list_for_user,
     payment_method_get_for_user,
     plan_list_on_sale,
     subscription_get_current_for_user,
@@ -39,6 +39,10 @@ def invoice_present(invoice: Invoice) -> dict[str, Any]:
         "hosted_invoice_url": data.get("hosted_invoice_url") or "",
         "invoice_pdf": data.get("invoice_pdf") or "",
     }
+
+
+def invoice_list_present(invoices: Sequence[Invoice]) -> list[dict[str, Any]]:
+    return [invoice_present(invoice) for invoice in invoices]
 
 
 def subscription_summary(*, user: User) -> dict[str, Any] | None:
@@ -73,12 +77,12 @@ def subscription_summary(*, user: User) -> dict[str, Any] | None:
 
 
 def billing_overview(*, user: User) -> dict[str, Any]:
-    """Everything the billing settings page shows, in one call."""
+    """Everything the billing settings page shows but its invoices (a page of them, by cursor:
+    ``billing.views.billing_settings``)."""
     return {
         "summary": subscription_summary(user=user),
         "entitlements": entitlements_get_for_user(user=user),
         "payment_method": payment_method_get_for_user(user=user),
-        "invoices": [invoice_present(i) for i in invoice_list_for_user(user=user).order_by("-created")[:24]],
         "catalogue": [e for e in plan_list_on_sale() if e.product is not None],
         "has_customer": customer_get_for_user(user=user) is not None,
     }

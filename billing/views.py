@@ -22,6 +22,12 @@ from billing.entitlements import entitlements_get_for_user
 from billing.forms import ChangeConfirmForm, PriceForm
 from billing.statuses import PAID_STATUSES
 from config.errors import ApplicationError
+from config.pagination import cursor_page
+
+# A customer's invoices grow by one a month (or more with plan changes): the page shows them by
+# pages, newest first. Stripe gives every invoice its creation time, so ``created`` places the cursor.
+INVOICES_PAGE_SIZE = 24
+INVOICES_NEWEST_FIRST = ("-created", "-djstripe_id")
 
 
 class _SeeOther(HttpResponseRedirect):
@@ -153,7 +159,17 @@ def success(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def billing_settings(request: HttpRequest) -> HttpResponse:
-    return render(request, "billing/settings.html", presenters.billing_overview(user=request_user(request)))
+    user = request_user(request)
+    invoices = cursor_page(
+        request,
+        selectors.invoice_list_for_user(user=user),
+        present=presenters.invoice_list_present,
+        ordering=INVOICES_NEWEST_FIRST,
+        page_size=INVOICES_PAGE_SIZE,
+    )
+    return render(
+        request, "billing/settings.html", {**presenters.billing_overview(user=user), "invoices": invoices}
+    )
 
 
 @login_required

@@ -423,11 +423,12 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 STORAGES = {
     "default": MEDIA_STORAGE,
+    # Django's and WhiteNoise's storages, each keeping the static URLs it answered (config.static_storage).
     "staticfiles": {
         "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "config.static_storage.CachedStaticFilesStorage"
             if (DEBUG or TESTING)
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "config.static_storage.CachedManifestStaticFilesStorage"
         )
     },
 }

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
+from accounts.views.security import sessions_list
 from billing.unavailable import unavailable_urls
 from config.api.schema_view import SchemaApi
 from config.views import avatar_file, favicon, healthz
@@ -45,6 +46,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # allauth's sign-up page, which shows the referral link's code (before allauth's own route).
     path("accounts/signup/", ReferralSignupView.as_view(), name="account_signup"),
+    # The sessions page, listed in one query (allauth's asks the session store once per session).
+    path("accounts/sessions/", sessions_list, name="usersessions_list"),
     path("accounts/", include("allauth.urls")),
     # allauth's specification page (Redoc), with the docs pages' relaxed style policy.
     path("_allauth/openapi.html", csp_update(_DOCS_CSP)(OpenAPIHTMLView.as_view())),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from allauth.account.views import SignupView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,9 +15,11 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.auth import request_user, request_user_or_none
 from config.errors import ApplicationError
+from config.pagination import cursor_page
 from referrals.cookies import device_cookie_ensure, referral_cookie_code, referral_cookie_set, request_hashes
 from referrals.forms import ReferralApplyForm
 from referrals.links import referral_link_url, referral_share_text
+from referrals.models import Referral
 from referrals.selectors import (
     format_money,
     mask_email,
@@ -34,6 +36,24 @@ from referrals.services import (
     referral_code_ensure,
     user_signal_record_seen,
 )
+
+# Both lists grow without bound; each is paged by its own cursor (two lists on one page).
+REFERRED_PAGE_SIZE = 25
+REWARDS_PAGE_SIZE = 25
+NEWEST_FIRST = ("-created_at", "-id")
+
+
+def referred_rows_present(referrals: Sequence[Referral]) -> list[dict[str, Any]]:
+    """What the referrer sees of the people they referred: never more than a masked address."""
+    return [
+        {
+            "who": mask_email(r.referred.email) if r.referred else "Deleted account",
+            "status": r.get_status_display(),
+            "status_code": r.status,
+            "created_at": r.created_at,
+        }
+        for r in referrals
+    ]
 
 
 class ReferralSignupView(SignupView):
@@ -96,23 +116,27 @@ def referrals_settings(request: HttpRequest) -> HttpResponse:
 
     code = referral_code_ensure(user=user).code
     stats = referral_stats_get_for_user(user=user)
-    page = Paginator(referral_list_for_referrer(user=user), 25).get_page(request.GET.get("page"))
-    rows = [
-        {
-            "who": mask_email(r.referred.email) if r.referred else "Deleted account",
-            "status": r.get_status_display(),
-            "status_code": r.status,
-            "created_at": r.created_at,
-        }
-        for r in page.object_list
-    ]
+    people = cursor_page(
+        request,
+        referral_list_for_referrer(user=user),
+        present=referred_rows_present,
+        ordering=NEWEST_FIRST,
+        page_size=REFERRED_PAGE_SIZE,
+        cursor_param="people",
+    )
+    rewards = cursor_page(
+        request,
+        reward_list_for_user(user=user),
+        ordering=NEWEST_FIRST,
+        page_size=REWARDS_PAGE_SIZE,
+        cursor_param="rewards",
+    )
     context = {
         "code": code,
         "link": referral_link_url(code),
         "share_text": referral_share_text(code),
-        "page": page,
-        "rows": rows,
-        "rewards": list(reward_list_for_user(user=user)[:50]),
+        "people": people,
+        "rewards": rewards,
         "received": received,
         # After a refused POST the form stays, with its error.
         "can_apply": refusal is None or (request.method == "POST" and received is None),

@@ -22,7 +22,12 @@ from django.http import HttpRequest
 
 from accounts.devices import describe_user_agent
 from accounts.models import SecurityEvent, User
-from accounts.selectors.security import login_backoff_key, user_get_for_login, user_session_get_for_user
+from accounts.selectors.security import (
+    login_backoff_key,
+    user_get_for_login,
+    user_session_get_for_user,
+    user_session_is_live,
+)
 from accounts.services import security_event_record
 from audit.models import AuditEntry
 from audit.services import audit_record
@@ -89,6 +94,21 @@ def user_sessions_end(*, sessions: list[UserSession], request: HttpRequest | Non
         security_event_record(
             user=owner, kind=SecurityEvent.Kind.SESSION_REVOKED, request=request, detail=detail
         )
+
+
+def user_sessions_purge_ended(*, user: User) -> int:
+    """Deletes the user's session rows whose session has ended (gone from the store or expired),
+    in one statement, and returns how many. Nothing to log: these sessions ended by themselves."""
+    deleted, _ = UserSession.objects.filter(user=user).exclude(user_session_is_live()).delete()
+    return deleted
+
+
+def user_sessions_end_others(*, user: User, request: HttpRequest) -> int:
+    """Ends every session of the user but the request's own, as allauth's "Sign out other
+    sessions" does (each logged by ``accounts.adapters.UserSessionsAdapter``); returns how many."""
+    others = list(UserSession.objects.filter(user=user).exclude(session_key=request.session.session_key))
+    get_usersessions_adapter().end_sessions(others)
+    return len(others)
 
 
 def user_session_end(*, user: User, session_id: int, request: HttpRequest) -> bool:

@@ -128,3 +128,31 @@ def test_last_seen_is_written_at_most_once_a_minute_per_session(laptop):
     refreshed = _session_of(laptop)
     assert refreshed.ip == "203.0.113.99"
     assert refreshed.last_seen_at > first
+
+
+def test_the_current_session_is_marked_and_the_other_is_not(laptop, phone):
+    body = laptop.get("/accounts/sessions/").content.decode()
+    rows = body.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    current = [row for row in rows if ">Current<" in row]
+    assert len(rows) == 2 and len(current) == 1
+    assert "Firefox on Linux" in current[0]  # the laptop's own row
+
+
+@pytest.mark.parametrize("ended", ["expired", "gone from the store"])
+def test_an_ended_session_is_not_listed_and_its_row_is_purged(laptop, phone, ended):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    target = _session_of(phone)
+    stored = Session.objects.filter(session_key=target.session_key)
+    if ended == "expired":
+        stored.update(expire_date=timezone.now() - timezone.timedelta(seconds=1))
+    else:
+        stored.delete()
+
+    body = laptop.get("/accounts/sessions/").content.decode()
+
+    assert "Safari on iOS" not in body and "198.51.100.20" not in body
+    assert "Firefox on Linux" in body
+    assert not UserSession.objects.filter(pk=target.pk).exists()
+    assert UserSession.objects.filter(session_key=laptop.session.session_key).exists()

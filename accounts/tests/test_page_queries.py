@@ -50,13 +50,6 @@ def _sessions(n: int) -> tuple[int, str]:
     return _get(client, "/accounts/sessions/")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "allauth's sessions page (UserSession.objects.purge_and_list) loads each session from the "
-        "store to check it is alive: one query per session. Left for a selector of our own."
-    ),
-)
 def test_sessions_page_costs_the_same_with_many_sessions():
     few, few_page = _sessions(1)
     many, many_page = _sessions(8)

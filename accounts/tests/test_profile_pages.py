@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.template.loader import render_to_string
 from django.test import Client
@@ -258,3 +260,33 @@ def test_profile_page_cleans_a_display_name_pretending_to_be_someone_else(user, 
     response = client_in.post(PROFILE, form_data(display_name="\u202eadmin\u200b"))
     assert response.status_code == 302
     assert Profile.objects.get(user=user).display_name == "admin"
+
+
+def _ticked(html: str) -> dict[str, str]:
+    """What a browser sends for the page's form as shown: every ticked checkbox, as "on"."""
+    return {name: "on" for name in re.findall(r'<input type="checkbox" name="(\w+)"[^>]*\bchecked>', html)}
+
+
+def test_notifications_page_shows_the_emails_of_a_kind_switched_off_unticked(user, client_in):
+    profile_update(user=user, notification_preferences={"like": False})
+
+    html = client_in.get(NOTIFICATIONS).content.decode()
+
+    assert 'name="like" id="id_like" checked' not in html
+    assert 'name="email_like" id="id_email_like" checked' not in html
+    assert 'name="email_reply" id="id_email_reply" checked' in html  # the others as they were
+
+
+def test_notifications_page_saves_after_unticking_a_kind_and_its_emails(user, client_in):
+    profile_update(user=user, notification_preferences={"like": False})
+    shown = _ticked(client_in.get(NOTIFICATIONS).content.decode())
+    shown.pop("repost")  # untick "Someone reposts my post" and its e-mails
+    shown.pop("email_repost")
+
+    response = client_in.post(NOTIFICATIONS, shown)
+
+    assert response.status_code == 302
+    assert "Your notification settings are saved." in client_in.get(NOTIFICATIONS).content.decode()
+    profile = Profile.objects.get(user=user)
+    assert not profile.wants_notification("repost") and not profile.wants_notification("like")
+    assert profile.wants_notification_email("reply")

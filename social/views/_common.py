@@ -11,11 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from rest_framework.request import Request
 
 from accounts.auth import request_user_or_none
-from config.api import DefaultCursorPagination
 from config.errors import ApplicationError, NotFoundError
+from config.pagination import cursor_page
 from social import presenters, selectors
 from social.selectors import Viewer
 
@@ -24,14 +23,6 @@ Present = Callable[[Iterable[dict[str, Any]]], list[dict[str, Any]]]
 # The htmx event a failed in-place action triggers (HX-Trigger); the page shows its message
 # as a toast: {"level": "error", "message": "..."}.
 TOAST_EVENT = "toast"
-
-
-class _PagePagination(DefaultCursorPagination):
-    page_size_query_param = None  # type: ignore[assignment]  # pages always show 20; DRF types it str
-
-
-class _HandlePagination(_PagePagination):
-    ordering = "handle"
 
 
 def viewer(request: HttpRequest) -> Viewer:
@@ -52,13 +43,10 @@ def page_of(
     present: Present = selectors.post_list_from_rows,
     ordering: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """One page of a selector's rows (cursor from ``?cursor=``) and the URL of the next one."""
-    paginator = _HandlePagination() if ordering == "handle" else _PagePagination()
-    try:
-        page = paginator.paginate_queryset(qs, Request(request)) or []
-    except Exception as exc:  # a tampered cursor (any decoding or database refusal) is a 404
-        raise Http404("Invalid cursor.") from exc
-    return present(page), paginator.get_next_link()
+    """One page of a selector's rows (cursor from ``?cursor=``, newest first unless ``ordering``
+    says otherwise) as posts unless ``present`` says otherwise, and the URL of the next one."""
+    page = cursor_page(request, qs, present=present, ordering=ordering or "-created_at")
+    return page.items, page.next_url
 
 
 def render_feed(
