@@ -180,6 +180,14 @@ class User(AbstractBaseUser, PermissionsMixin):
                 violation_error_message="A user with this handle already exists.",
             ),
         ]
+        indexes = [
+            # The few deactivated accounts: a profile's follower and following counts leave them
+            # out by probing this small set (social.selectors.discovery.profile_counts_sql),
+            # where a join to every user's row made PostgreSQL read the whole table.
+            models.Index(
+                fields=["id"], name="accounts_user_inactive_ids", condition=models.Q(is_active=False)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"@{self.handle}"

@@ -162,7 +162,9 @@ class Browser:
         slug = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "root"
         folder = SCREENSHOTS / self.test_name
         folder.mkdir(parents=True, exist_ok=True)
-        self.page.screenshot(path=str(folder / f"{self.shots:02d}-{slug}.png"), full_page=True)
+        # JPEG: encoding a full-page PNG took about as long as the page's accessibility check.
+        path = folder / f"{self.shots:02d}-{slug}.jpg"
+        self.page.screenshot(path=str(path), full_page=True, type="jpeg", quality=75)
 
     # --- listeners ------------------------------------------------------------------------------
     def on_console(self, message: ConsoleMessage) -> None:

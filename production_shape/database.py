@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -40,6 +41,20 @@ def migrations_key() -> str:
     for dist in sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions()):
         digest.update(dist.encode())
     return digest.hexdigest()[:12]
+
+
+# Any int8 names the lock; this one is only ever taken here.
+_TEMPLATES_LOCK = 7_301_415_926
+
+
+@contextmanager
+def templates_locked(admin_dsn: str) -> Iterator[None]:
+    """Holds a server-wide advisory lock while the caller builds or copies a template: parallel
+    processes (pytest-xdist workers) wait for the first one's build instead of migrating too, and
+    none copies a template half built. Ended with the session, so a crash releases it."""
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_TEMPLATES_LOCK,))
+        yield
 
 
 def template_ensure(admin_dsn: str, prefix: str, migrate: Callable[[str], None]) -> tuple[str, bool]:

@@ -34,7 +34,7 @@ from config.errors import NotFoundError
 from config.storage import media_is_remote
 from social import presenters
 from social.feeds.home import ITEM_SQL, POST_SQL, iso_sql, item_from_json, json_object_sql, prepared_cursor
-from social.selectors.discovery import profile_counts_get
+from social.selectors.discovery import profile_counts_get, profile_counts_sql
 from social.selectors.posts import post_get_pinned, post_list_for_profile, post_list_from_rows
 from social.selectors.visibility import (
     Viewer,
@@ -70,15 +70,10 @@ SELECT EXISTS (SELECT 1 FROM social_block b WHERE (b.blocker_id = z.v AND b.bloc
        EXISTS (SELECT 1 FROM social_block b WHERE b.blocker_id = z.v AND b.blocked_id = z.o),
        EXISTS (SELECT 1 FROM social_mute m WHERE m.muter_id = z.v AND m.muted_id = z.o
                   AND COALESCE(m.expires_at, 'infinity') > statement_timestamp()),
-       (SELECT count(*) FROM social_follow f JOIN accounts_user u ON u.id = f.follower_id
-         WHERE f.followee_id = z.o AND u.is_active),
-       (SELECT count(*) FROM social_follow f JOIN accounts_user u ON u.id = f.followee_id
-         WHERE f.follower_id = z.o AND u.is_active),
-       (SELECT count(*) FROM social_post p
-         WHERE p.author_id = z.o AND p.deleted_at IS NULL AND p.hidden_at IS NULL)
+       {counts}
 FROM (SELECT %(v)s::bigint AS v, %(o)s::bigint AS o) z
 """
-_HEADER_SQL = " ".join(_HEADER_SQL_TEXT.split())
+_HEADER_SQL = " ".join(_HEADER_SQL_TEXT.format(counts=profile_counts_sql("z.o")).split())
 _RELATIONSHIP_KEYS = ("following", "requested", "followed_by", "blocking", "muting")
 
 

