@@ -103,6 +103,9 @@ def profile_counts_sql(owner: str) -> str:
     )
 
 
+_PROFILE_COUNTS_SQL = f"SELECT {profile_counts_sql('%(owner)s')}"  # noqa: S608 - no client text
+
+
 def profile_counts_get(*, owner: User) -> dict[str, int]:
     """``{followers, following, posts}`` of ``owner``, in one query: active followers and
     followed people, and the posts (replies included) that are neither deleted nor hidden.
@@ -110,6 +113,6 @@ def profile_counts_get(*, owner: User) -> dict[str, int]:
     Written as SQL: the ORM took longer to build this query (three correlated subqueries)
     than PostgreSQL takes to run it, on every profile page."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {profile_counts_sql('%(owner)s')}", {"owner": owner.pk})  # noqa: S608 - no client text
+        cursor.execute(_PROFILE_COUNTS_SQL, {"owner": owner.pk})
         followers, following, posts = cursor.fetchone()
     return {"followers": followers, "following": following, "posts": posts}
