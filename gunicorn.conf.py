@@ -18,3 +18,12 @@ max_requests_jitter = 200
 accesslog = None
 errorlog = "-"
 control_socket_disable = True
+
+
+def post_worker_init(worker):  # noqa: ANN001, ANN201 - gunicorn's hook signature
+    """Each worker's request loop runs with room on CPython's frame stack (config.stack_headroom):
+    no request then meets the edge of a frame-stack chunk, where every call maps and unmaps one."""
+    from config.stack_headroom import with_stack_headroom
+
+    run = worker.run
+    worker.run = lambda: with_stack_headroom(run)

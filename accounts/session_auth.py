@@ -8,8 +8,8 @@ sessions at once; building that ORM query (clone, filter, compile) costs several
 than running it (bench/RESULTS.md, "The fixed cost of a signed-in request").
 
 ``session_user`` keeps every rule and the fresh read, and only skips the query building: the
-``SELECT`` of ``User._default_manager.filter(pk=...)`` is compiled once per process and run with
-the session's user id. It answers by itself only the ordinary case (a backend whose
+``SELECT`` of ``User._default_manager.filter(pk=...)`` is compiled once per process
+(``config.compiled_queries``) and run with the session's user id. It answers by itself only the ordinary case (a backend whose
 ``get_user`` is ``ModelBackend``'s, an active user, a hash that matches the current secret key);
 any other case (no session user, another backend, a missing or inactive user, a hash that does
 not match, which Django answers by rotating or flushing the session) is handed to
@@ -18,7 +18,7 @@ not match, which Django answers by rotating or flushing the session) is handed t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -27,46 +27,20 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from config.compiled_queries import CompiledQuery
 from config.faults import read_on_fresh_connection_if_lost
 
-
-@dataclass(frozen=True)
-class _UserQuery:
-    sql: str
-    field_names: list[str]
-    converters: dict[int, Any]
-    compiler: Any
-
-
-_query: _UserQuery | None = None
 _fast_backends: dict[tuple[str, ...], frozenset[str]] = {}
 
 
-def _user_query() -> _UserQuery | None:
-    """The compiled ``SELECT`` of ``User._default_manager.filter(pk=%s)``, or None when it does not
-    select exactly the model's columns in order (then the ORM is used)."""
-    global _query  # noqa: PLW0603 - compiled once per process
-    if _query is None:
-        compiler = User._default_manager.filter(pk=0).query.get_compiler(using=DEFAULT_DB_ALIAS)
-        sql, params = compiler.as_sql()
-        columns = [column for column, _, _ in compiler.select]
-        field_names = [column.target.attname for column in columns]
-        if list(params) != [0] or field_names != [f.attname for f in User._meta.concrete_fields]:
-            return None
-        _query = _UserQuery(sql, field_names, compiler.get_converters(columns), compiler)
-    return _query
-
-
-def _user_row(query: _UserQuery, user_id: Any) -> Any:
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(query.sql, [user_id])
-        return cursor.fetchone()
+@cache  # once per process, on first use (the app registry must be ready)
+def _compiled_user_query() -> CompiledQuery[User] | None:
+    return CompiledQuery.compile(lambda pk: User._default_manager.filter(pk=pk), 0)
 
 
 def user_by_pk(user_id: Any) -> User | None:
@@ -76,15 +50,11 @@ def user_by_pk(user_id: Any) -> User | None:
     ``config.faults``' view retry does not reach: a connection that ended after the health check
     (or unseen by it) would make the request a 503 whatever it was. The read has no effect, so
     on a lost connection it is run once more on a fresh one (outside a transaction only)."""
-    query = _user_query()
+    query = _compiled_user_query()
     if query is None:
         return User._default_manager.filter(pk=user_id).first()
-    row = read_on_fresh_connection_if_lost(lambda: _user_row(query, user_id), what="the session's user")
-    if row is None:
-        return None
-    if query.converters:
-        row = next(iter(query.compiler.apply_converters([row], query.converters)))
-    return User.from_db(DEFAULT_DB_ALIAS, query.field_names, tuple(row))
+    rows = read_on_fresh_connection_if_lost(lambda: query.fetch(user_id), what="the session's user")
+    return query.first_of(rows)
 
 
 def _model_backends() -> frozenset[str]:

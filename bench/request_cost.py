@@ -56,6 +56,7 @@ django.setup()
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 
 from bench.sessions import bench_session_keys  # noqa: E402
+from config.stack_headroom import with_stack_headroom  # noqa: E402
 
 ENDPOINTS = {
     "bare": ("/bench/ping", False, "trivial JSON, no cookie"),
@@ -238,6 +239,12 @@ def request(handler: WSGIHandler, path: str, cookie: str | None) -> bytes:
     return content
 
 
+def requests(handler: WSGIHandler, path: str, cookies: list[str] | None, count: int) -> None:
+    """``count`` requests for ``path``, signed in with ``cookies`` in turn (None: no cookie)."""
+    for i in range(count):
+        request(handler, path, cookies[i % len(cookies)] if cookies else None)
+
+
 def endpoint_paths(names: list[str]) -> dict[str, str]:
     """Each endpoint's path, the profile page being bench/social_feed.py's busy author's."""
     paths = {name: ENDPOINTS[name][0] for name in names}
@@ -272,9 +279,8 @@ def main() -> None:
     paths = endpoint_paths(names)
 
     def run(name: str, count: int) -> None:
-        path, signed_in = paths[name], ENDPOINTS[name][1]
-        for i in range(count):
-            request(handler, path, cookies[i % len(cookies)] if signed_in else None)
+        # As a gunicorn worker runs its request loop (gunicorn.conf.py): never at a chunk's edge.
+        with_stack_headroom(requests, handler, paths[name], cookies if ENDPOINTS[name][1] else None, count)
 
     for name in names:  # warm up: every session and user row loaded once
         run(name, 200)

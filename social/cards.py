@@ -5,9 +5,10 @@ eight ``{% url %}`` reversals, seven icons, three CSRF fields, date filters), fi
 the whole home-feed API request costs (bench/RESULTS.md, "HTML pages"). The card is the same
 markup as a compiled Jinja2 template (``templates/social/_post.jinja`` and its parts), fed the
 post dict of ``social.presenters.post_present`` unchanged, plus what the page knows once: who is
-signed in, the page's CSRF token and its path (the forms' ``next``). URLs come from the URLconf,
-reversed once per process (``post_route``). Icons and URLs are filters (``"heart"|icon``,
-``p.id|post_url('social:post')``): Jinja2 calls a filter of constants once, when it compiles
+signed in, the page's CSRF token and its path (the forms' ``next``), and its script prefix, time
+zone, language and time (``CardPage``). URLs come from the URLconf, reversed once per process
+(``_route``). Icons, URLs and times are filters (``"heart"|icon``,
+``p.id|post_url('social:post', page)``): Jinja2 calls a filter of constants once, when it compiles
 the template, and any other filter directly, where a global function goes through its
 ``context.call``. A page's cards are one render (``post_cards_render``) of macros
 (``_post_macros.jinja``), which write into one buffer where includes nest generators. Django
@@ -17,8 +18,8 @@ templates show a card with ``{% post_card %}`` and a feed page's items with ``{%
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from functools import cache, cached_property, lru_cache
 from typing import Any
 
@@ -41,11 +42,18 @@ _SENTINEL = 987654321987
 
 @dataclass(frozen=True)
 class CardPage:
-    """What every card of one page shares."""
+    """What every card of one page shares: who is signed in, the page's CSRF token and path, and
+    what the cards' URLs and times depend on, read once per page (each is a thread-local lookup,
+    several a card otherwise): the script prefix, time zone, language and the time of the page."""
 
     signed_in: bool
     csrf_token: str
     next_path: str
+    prefix: str = field(default_factory=get_script_prefix)
+    zone: tzinfo = field(default_factory=timezone.get_current_timezone)
+    zone_name: str = field(default_factory=timezone.get_current_timezone_name)
+    language: str | None = field(default_factory=get_language)
+    now: datetime = field(default_factory=timezone.now)
 
     @cached_property
     def hidden_fields(self) -> Markup:
@@ -55,15 +63,14 @@ class CardPage:
             '<input type="hidden" name="next" value="{}">'
         ).format(self.csrf_token, self.next_path)
 
+    @cached_property
+    def this_year(self) -> int:
+        return self.now.astimezone(self.zone).year
 
-def post_route(name: str, post_id: int) -> str:
-    """``reverse(name, args=[post_id])`` for the post routes, without a reversal per post."""
-    return _route(name, get_script_prefix()).format(post_id)
 
-
-def _post_url(post_id: int, name: str) -> str:
-    """The ``post_url`` filter: ``post_route`` with the post id first."""
-    return post_route(name, post_id)
+def _post_url(post_id: int, name: str, page: CardPage) -> str:
+    """The ``post_url`` filter: ``post_route`` with the post id first, the page's prefix."""
+    return _route(name, page.prefix).format(post_id)
 
 
 @cache
@@ -78,22 +85,20 @@ def _icon(name: str, style: str = "mini") -> Markup:
     return Markup(icon(name, style))  # noqa: S704 - the sprite tag's own escaped output
 
 
-def _iso_time(value: datetime) -> str:
-    """Django's ``|date:'c'`` in the current time zone."""
-    return timezone.localtime(value).isoformat()
+def _iso_time(value: datetime, page: CardPage) -> str:
+    """Django's ``|date:'c'`` in the page's time zone."""
+    return value.astimezone(page.zone).isoformat()
 
 
 # Django's date_format (month names through translation) costs ~30 µs a call, two or three a
 # card: the labels below are config.templatetags.ui's, remembered for what they depend on.
 
 
-def _full_time(value: datetime | None) -> str:
+def _full_time(value: datetime | None, page: CardPage) -> str:
     """``ui.full_time``: it shows minutes, so it depends on the minute, time zone and language."""
     if value is None:
         return ""
-    return _full_time_of(
-        value.replace(second=0, microsecond=0), timezone.get_current_timezone_name(), get_language()
-    )
+    return _full_time_of(value.replace(second=0, microsecond=0), page.zone_name, page.language)
 
 
 @lru_cache(maxsize=8192)
@@ -101,15 +106,15 @@ def _full_time_of(minute: datetime, zone: str, language: str | None) -> str:
     return full_time(minute)
 
 
-def _relative_time(value: datetime | None) -> str:
+def _relative_time(value: datetime | None, page: CardPage) -> str:
     """``ui.relative_time``; past a week it is a date: it depends on the local day, this year
     and the language."""
     if value is None:
         return ""
-    now = timezone.now()
+    now = page.now
     if (now - value).total_seconds() < WEEK:
         return relative_time(value, now)
-    key = (timezone.localtime(value).date(), timezone.localtime(now).year, get_language())
+    key = (value.astimezone(page.zone).date(), page.this_year, page.language)
     label = _old_dates.get(key)
     if label is None:
         if len(_old_dates) > _OLD_DATES_MAX:

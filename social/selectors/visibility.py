@@ -12,12 +12,14 @@ Feeds additionally drop muted people's posts and reposts.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from config.compiled_queries import CompiledQuery
 from config.errors import NotFoundError
 from social.models import Block, Follow, FollowRequest, Mention, Mute, Post
 
@@ -29,11 +31,30 @@ POST_NOT_FOUND = "This post does not exist or you cannot see it."
 _HANDLE = re.compile(r"[A-Za-z0-9_]{3,30}")
 
 
-def _user_by_handle(handle: str, *, include_inactive: bool = False) -> User:
+def _users_by_handle(handle: str, *, include_inactive: bool) -> QuerySet[User]:
     qs = User.objects.select_related("profile")
+    return (
+        (qs if include_inactive else qs.filter(is_active=True))
+        .filter(handle__iexact=handle)
+        .order_by("pk")[:1]
+    )
+
+
+@cache  # once per process: a profile page's first query, compiled once (config.compiled_queries)
+def _compiled_user_by_handle(include_inactive: bool) -> CompiledQuery[User] | None:
+    return CompiledQuery.compile(
+        lambda handle: _users_by_handle(handle, include_inactive=include_inactive), "handle-placeholder"
+    )
+
+
+def _user_by_handle(handle: str, *, include_inactive: bool = False) -> User:
     user = None
     if _HANDLE.fullmatch(handle):
-        user = (qs if include_inactive else qs.filter(is_active=True)).filter(handle__iexact=handle).first()
+        compiled = _compiled_user_by_handle(include_inactive)
+        if compiled is not None:
+            user = compiled.first(handle)
+        else:
+            user = _users_by_handle(handle, include_inactive=include_inactive).first()
     if user is None:
         raise NotFoundError("No such user.")
     return user
