@@ -6,7 +6,8 @@ signed-in request, for a profile page's owner (bench/RESULTS.md, "The fixed cost
 request" and "HTML pages"). ``CompiledQuery`` compiles the queryset once, with placeholder
 values, and each call runs that SQL with the real values, turning rows into model instances as
 ``QuerySet`` iteration does (``select_related`` included, through Django's own related
-populators).
+populators). On PostgreSQL the statement is also prepared, once per connection
+(``config.postgresql.prepared``).
 
 It keeps the queryset's meaning only where the values reach the SQL unchanged: the placeholders
 must appear as themselves in the compiled parameters, in order. Where a lookup rewrites its
@@ -23,6 +24,8 @@ from typing import Any, Generic, TypeVar
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # Django's ModelIterable uses it
+
+from config.postgresql.prepared import prepared_cursor
 
 M = TypeVar("M", bound=Model)
 
@@ -86,7 +89,10 @@ class CompiledQuery(Generic[M]):
         params = list(self.params)
         for slot, value in zip(self.slots, values, strict=True):
             params[slot] = value
-        with connections[self.using].cursor() as cursor:
+        connection = connections[self.using]
+        # On PostgreSQL also prepared, once per connection: no parse and plan per call either.
+        cursor = prepared_cursor(self.using) if connection.vendor == "postgresql" else connection.cursor()
+        with cursor:
             cursor.execute(self.sql, params)
             return cursor.fetchall()
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from django.db import connection
 from django.db.models import F, Q
 from rest_framework.utils.encoders import JSONEncoder
 
 from accounts.models import User
 from config.api import KeysetCursor
+from config.postgresql.prepared import prepared_cursor
 from config.storage import media_is_remote
 from social import presenters
 from social.models import Follow, Mute, PulledAuthor, TimelineEntry
@@ -230,39 +230,6 @@ _HOME_SQL_OLDER, _HOME_SQL_NEWER = (
     )
     for compare, order in (("<", "DESC"), (">", "ASC"))
 )
-
-
-class _PreparingCursor(psycopg.Cursor[Any]):
-    """A server-side-binding psycopg cursor whose statements are prepared on first use."""
-
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        # Needs a prepare_threshold that is not None (config/settings.py), or psycopg ignores it.
-        return super().execute(query, params, prepare=True)
-
-
-class _LoggedCursor(psycopg.Cursor[Any]):
-    """The same statement unprepared: psycopg keeps no query text for a prepared execution,
-    which Django's query log (DEBUG, tests' query counts) needs."""
-
-    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
-        # Even if this connection has prepared it already.
-        return super().execute(query, params, prepare=False)
-
-
-def prepared_cursor() -> Any:
-    """A Django cursor over a ``_PreparingCursor`` (over a ``_LoggedCursor`` while Django logs
-    queries: DEBUG, tests' query counts).
-
-    Django's own cursors bind parameters client-side, so PostgreSQL would plan ``_HOME_SQL``
-    afresh on every request (at 1M posts planning cost more than running it, bench/RESULTS.md).
-    Prepared, each connection plans it once.
-    """
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    if connection.queries_logged:
-        raw: Any = _LoggedCursor(connection.connection)  # the stubs expect a wrapper; Django wraps it
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(_PreparingCursor(connection.connection))  # type: ignore[arg-type]  # the stubs expect Django's wrapper; Django wraps it
 
 
 def _home_rows_postgres(*, viewer_id: int, cursor: KeysetCursor, limit: int) -> list[_TimelineRow]:

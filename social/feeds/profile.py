@@ -31,9 +31,10 @@ from rest_framework.utils.encoders import JSONEncoder
 from accounts.models import User
 from config.api import KeysetCursor
 from config.errors import NotFoundError
+from config.postgresql.prepared import prepared_cursor
 from config.storage import media_is_remote
 from social import presenters
-from social.feeds.home import ITEM_SQL, POST_SQL, iso_sql, item_from_json, json_object_sql, prepared_cursor
+from social.feeds.home import ITEM_SQL, POST_SQL, iso_sql, item_from_json, json_object_sql
 from social.selectors.discovery import profile_counts_get, profile_counts_sql
 from social.selectors.posts import post_get_pinned, post_list_for_profile, post_list_from_rows
 from social.selectors.visibility import (
