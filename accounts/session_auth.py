@@ -9,8 +9,8 @@ than running it (bench/RESULTS.md, "The fixed cost of a signed-in request").
 
 ``session_user`` keeps every rule and the fresh read, and only skips the query building: the
 ``SELECT`` of ``User._default_manager.filter(pk=...)`` is compiled once per process
-(``config.compiled_queries``) and run with the session's user id. It answers by itself only the ordinary case (a backend whose
-``get_user`` is ``ModelBackend``'s, an active user, a hash that matches the current secret key);
+(``config.compiled_queries``) and run with the session's user id. It answers by itself only the
+ordinary case (a backend whose ``get_user`` is ``ModelBackend``'s, an active user, a hash that matches the current secret key);
 any other case (no session user, another backend, a missing or inactive user, a hash that does
 not match, which Django answers by rotating or flushing the session) is handed to
 ``auth.get_user`` unchanged.
@@ -18,7 +18,6 @@ not match, which Django answers by rotating or flushing the session) is handed t
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -32,15 +31,13 @@ from django.utils.crypto import constant_time_compare
 from django.utils.module_loading import import_string
 
 from accounts.models import User
-from config.compiled_queries import CompiledQuery
+from config.compiled_queries import PrecompiledQuery
 from config.faults import read_on_fresh_connection_if_lost
 
 _fast_backends: dict[tuple[str, ...], frozenset[str]] = {}
 
 
-@cache  # once per process, on first use (the app registry must be ready)
-def _compiled_user_query() -> CompiledQuery[User] | None:
-    return CompiledQuery.compile(lambda pk: User._default_manager.filter(pk=pk), 0)
+_user_by_pk = PrecompiledQuery(lambda pk: User._default_manager.filter(pk=pk), 0)
 
 
 def user_by_pk(user_id: Any) -> User | None:
@@ -50,11 +47,7 @@ def user_by_pk(user_id: Any) -> User | None:
     ``config.faults``' view retry does not reach: a connection that ended after the health check
     (or unseen by it) would make the request a 503 whatever it was. The read has no effect, so
     on a lost connection it is run once more on a fresh one (outside a transaction only)."""
-    query = _compiled_user_query()
-    if query is None:
-        return User._default_manager.filter(pk=user_id).first()
-    rows = read_on_fresh_connection_if_lost(lambda: query.fetch(user_id), what="the session's user")
-    return query.first_of(rows)
+    return read_on_fresh_connection_if_lost(lambda: _user_by_pk.first(user_id), what="the session's user")
 
 
 def _model_backends() -> frozenset[str]:

@@ -11,8 +11,9 @@ populators). On PostgreSQL the statement is also prepared, once per connection
 
 It keeps the queryset's meaning only where the values reach the SQL unchanged: the placeholders
 must appear as themselves in the compiled parameters, in order. Where a lookup rewrites its
-value (SQLite's ``iexact`` is ``LIKE`` with the value escaped, say), ``compile`` returns None
-and the caller runs the ORM as before.
+value (SQLite's ``iexact`` is ``LIKE`` with the value escaped, say), ``compile`` returns None.
+``PrecompiledQuery`` is what callers hold: it compiles on first use and runs the ORM instead
+where the queryset cannot be compiled.
 """
 
 from __future__ import annotations
@@ -112,10 +113,27 @@ class CompiledQuery(Generic[M]):
             objects.append(obj)
         return objects
 
-    def first_of(self, rows: list[Any]) -> M | None:
-        """The first of ``rows`` as an instance, or None."""
-        return self.instances(rows[:1])[0] if rows else None
-
     def first(self, *values: Any) -> M | None:
         """The first instance for ``values`` (the queryset should be ordered or unique)."""
-        return self.first_of(self.fetch(*values))
+        rows = self.fetch(*values)
+        return self.instances(rows[:1])[0] if rows else None
+
+
+class PrecompiledQuery(Generic[M]):
+    """``build(*values).first()``, through a ``CompiledQuery`` compiled on first use (the app
+    registry must be ready by then, not at import), or through the ORM where ``compile``
+    refuses the queryset."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *placeholders: Any) -> None:
+        self._build = build
+        self._placeholders = placeholders
+        self._compiled: CompiledQuery[M] | None = None
+        self._tried = False
+
+    def first(self, *values: Any) -> M | None:
+        if not self._tried:
+            self._compiled = CompiledQuery.compile(self._build, *self._placeholders)
+            self._tried = True
+        if self._compiled is None:
+            return self._build(*values).first()
+        return self._compiled.first(*values)

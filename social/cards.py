@@ -69,7 +69,8 @@ class CardPage:
 
 
 def _post_url(post_id: int, name: str, page: CardPage) -> str:
-    """The ``post_url`` filter: ``post_route`` with the post id first, the page's prefix."""
+    """The ``post_url`` filter: ``reverse(name, args=[post_id])`` under the page's prefix,
+    without a reversal per post."""
     return _route(name, page.prefix).format(post_id)
 
 

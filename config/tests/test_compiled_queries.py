@@ -7,7 +7,7 @@ import pytest
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from config.compiled_queries import CompiledQuery
+from config.compiled_queries import CompiledQuery, PrecompiledQuery
 
 pytestmark = pytest.mark.django_db
 
@@ -57,3 +57,17 @@ def test_a_value_the_lookup_rewrites_is_refused_and_left_to_the_orm():
     assert CompiledQuery.compile(lambda h: User.objects.filter(handle__icontains=h), "placeholder") is None
     # values() rows are not model instances.
     assert CompiledQuery.compile(lambda pk: User.objects.filter(pk=pk).values("handle"), 0) is None
+
+
+def test_a_precompiled_query_answers_through_the_orm_where_it_cannot_be_compiled(django_assert_num_queries):
+    found = UserFactory(handle="searchable_one")
+    UserFactory(handle="another_person")
+    compiled = PrecompiledQuery(_by_handle, "placeholder")
+    by_part = PrecompiledQuery(
+        lambda h: User.objects.filter(handle__icontains=h).order_by("pk"), "placeholder"
+    )
+
+    with django_assert_num_queries(2):
+        assert compiled.first("SEARCHABLE_ONE") == found
+        assert by_part.first("chable_o") == found  # "%chable_o%": the ORM's query, not the compiled one
+    assert by_part.first("nobody") is None

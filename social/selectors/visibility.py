@@ -12,14 +12,13 @@ Feeds additionally drop muted people's posts and reposts.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from config.compiled_queries import CompiledQuery
+from config.compiled_queries import PrecompiledQuery
 from config.errors import NotFoundError
 from social.models import Block, Follow, FollowRequest, Mention, Mute, Post
 
@@ -40,21 +39,19 @@ def _users_by_handle(handle: str, *, include_inactive: bool) -> QuerySet[User]:
     )
 
 
-@cache  # once per process: a profile page's first query, compiled once (config.compiled_queries)
-def _compiled_user_by_handle(include_inactive: bool) -> CompiledQuery[User] | None:
-    return CompiledQuery.compile(
-        lambda handle: _users_by_handle(handle, include_inactive=include_inactive), "handle-placeholder"
+# A profile page's first query, compiled once per process (config.compiled_queries).
+_user_by_handle_query = {
+    include_inactive: PrecompiledQuery(
+        lambda handle, i=include_inactive: _users_by_handle(handle, include_inactive=i), "handle-placeholder"
     )
+    for include_inactive in (False, True)
+}
 
 
 def _user_by_handle(handle: str, *, include_inactive: bool = False) -> User:
     user = None
     if _HANDLE.fullmatch(handle):
-        compiled = _compiled_user_by_handle(include_inactive)
-        if compiled is not None:
-            user = compiled.first(handle)
-        else:
-            user = _users_by_handle(handle, include_inactive=include_inactive).first()
+        user = _user_by_handle_query[include_inactive].first(handle)
     if user is None:
         raise NotFoundError("No such user.")
     return user
